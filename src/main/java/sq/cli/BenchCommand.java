@@ -1,0 +1,82 @@
+package sq.cli;
+
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import picocli.CommandLine.ArgGroup;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+import sq.eval.Bench;
+import sq.io.InputException;
+import sq.io.Json;
+import sq.kernels.KernelInfo;
+import sq.model.Model;
+import sq.model.SyntheticModels;
+
+import java.nio.file.Path;
+import java.util.concurrent.Callable;
+
+@Command(name = "bench", mixinStandardHelpOptions = true,
+        description = {"Prefill and decode speed, with the memory bandwidth measured in the same run.",
+                "Decode is reported as a share of the bandwidth bound: bandwidth / bytes of weights read per token."})
+final class BenchCommand implements Callable<Integer> {
+    static final class Source {
+        @Option(names = "--shape", paramLabel = "NAME",
+                description = "A model shape with deterministic random weights: tinyllama-1.1b, smollm2-360m.")
+        String shape;
+        @Option(names = {"-m", "--model"}, paramLabel = "PATH", description = "A model folder or llama2.c .bin instead of a shape.")
+        Path model;
+    }
+
+    @ArgGroup(multiplicity = "1")
+    Source source;
+    @Mixin
+    CommonOptions common;
+
+    @Option(names = "--prompt", defaultValue = "256", description = "Prompt tokens for the prefill (default: ${DEFAULT-VALUE}).")
+    int prompt;
+
+    @Option(names = "--gen", defaultValue = "32", description = "Decoded tokens (default: ${DEFAULT-VALUE}).")
+    int gen;
+
+    @Option(names = "--json", description = "Print one JSON object (prefill_tok_s, decode_tok_s, peak_rss_bytes, ...).")
+    boolean json;
+
+    @Override
+    public Integer call() {
+        common.apply();
+        if (prompt < 1 || gen < 1) throw new InputException("--prompt and --gen must be at least 1");
+        String name;
+        Model model;
+        if (source.shape != null) {
+            name = source.shape;
+            SyntheticModels.config(name); // validates the name before the long build
+            if (!common.quiet) System.err.println("sq: generating random weights for " + name + " ...");
+            model = SyntheticModels.build(name, 1234);
+        } else {
+            name = source.model.toString();
+            model = LoadedModel.load(source.model, null).model();
+        }
+        if (prompt + gen > model.config().maxPositions())
+            throw new InputException("--prompt + --gen = " + (prompt + gen) + " exceeds the model's context of " + model.config().maxPositions());
+        Bench.Result r = Bench.run(model, prompt, gen, common.quiet ? s -> { } : s -> System.err.println("sq: " + s));
+        if (json) {
+            ObjectNode o = Json.MAPPER.createObjectNode();
+            o.put("model", name).put("engine", "fp32").put("threads", r.threads()).put("kernel", KernelInfo.describe())
+                    .put("prompt_tokens", prompt).put("gen_tokens", gen)
+                    .put("prefill_tok_s", r.prefillTokS()).put("decode_tok_s", r.decodeTokS())
+                    .put("prefill_gflop_s", r.prefillGflops()).put("bandwidth_gb_s", r.bandwidthGbS())
+                    .put("decode_bytes_per_token", r.decodeBytesPerToken()).put("decode_bound_tok_s", r.decodeBoundTokS())
+                    .put("decode_share_of_bound", r.decodeShareOfBound()).put("peak_rss_bytes", r.peakRssBytes());
+            System.out.println(o);
+        } else {
+            System.out.printf("model            %s (fp32, %d threads)%n", name, r.threads());
+            System.out.printf("prefill          %.1f tok/s  (%d tokens, %.1f GFLOP/s)%n", r.prefillTokS(), prompt, r.prefillGflops());
+            System.out.printf("decode           %.2f tok/s  (%d tokens)%n", r.decodeTokS(), gen);
+            System.out.printf("bandwidth        %.1f GB/s measured now -> decode bound %.2f tok/s (%.2f GB/token)%n",
+                    r.bandwidthGbS(), r.decodeBoundTokS(), r.decodeBytesPerToken() / 1e9);
+            System.out.printf("decode / bound   %.0f%%%n", 100 * r.decodeShareOfBound());
+            System.out.printf("peak RSS         %.2f GB%n", r.peakRssBytes() / 1e9);
+        }
+        return 0;
+    }
+}

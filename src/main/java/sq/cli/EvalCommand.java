@@ -1,0 +1,126 @@
+package sq.cli;
+
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+import sq.eval.EvalTable;
+import sq.eval.Windows;
+import sq.io.InputException;
+import sq.io.Json;
+import sq.quant.ActivationStats;
+import sq.quant.AlphaSpec;
+import sq.quant.Scheme;
+
+import java.nio.file.Path;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Callable;
+
+@Command(name = "eval", mixinStandardHelpOptions = true,
+        description = {"The SmoothQuant comparison table: perplexity of FP32, naive W8A8, SmoothQuant (each alpha, and a "
+                + "per-group automatic alpha) under each scheme, and the ZeroQuant- and LLM.int8()-style baselines.",
+                "Quantized rows are simulated (fake-quantized) int8. Calibration: --calib windows; evaluation: --text windows."})
+final class EvalCommand implements Callable<Integer> {
+    @Mixin
+    ModelOptions modelOptions;
+    @Mixin
+    CalibrationOptions calibration;
+    @Mixin
+    CommonOptions common;
+
+    @Option(names = "--text", required = true, paramLabel = "FILE", description = "Evaluation text (UTF-8).")
+    Path text;
+
+    @Option(names = "--window", defaultValue = "256", description = "Tokens per evaluation window (default: ${DEFAULT-VALUE}).")
+    int window;
+
+    @Option(names = "--windows", defaultValue = "40", description = "Evaluation windows (default: ${DEFAULT-VALUE}).")
+    int windows;
+
+    @Option(names = "--alpha", defaultValue = "0.5,0.85,auto", paramLabel = "SPEC",
+            description = "Migration strengths: values (0.5,0.85), a sweep (0:1:0.1) and/or auto (default: ${DEFAULT-VALUE}).")
+    String alpha;
+
+    @Option(names = "--schemes", defaultValue = "O1,O2,O3,w8a8", split = ",", paramLabel = "LIST",
+            description = "Schemes to evaluate (default: ${DEFAULT-VALUE}); see ./sq schemes.")
+    List<String> schemes;
+
+    @Option(names = "--baselines", negatable = true, defaultValue = "true", fallbackValue = "true",
+            description = "Add the ZeroQuant- and LLM.int8()-style rows (default: ${DEFAULT-VALUE}).")
+    boolean baselines;
+
+    @Option(names = "--act-scales", paramLabel = "FILE",
+            description = "Use saved calibration statistics (from ./sq calibrate) instead of calibrating.")
+    Path actScales;
+
+    @Option(names = "--json", description = "Print a JSON array of rows {method, alpha, weights, activations, bmm, ppl}.")
+    boolean json;
+
+    @Option(names = "--csv", description = "Print CSV.")
+    boolean csv;
+
+    @Override
+    public Integer call() {
+        common.apply();
+        if (json && csv) throw new InputException("give --json or --csv, not both");
+        AlphaSpec alphas = AlphaSpec.parse(alpha);
+        List<Scheme> schemeList = schemes.stream().map(Scheme::parse).toList();
+        LoadedModel m = modelOptions.load();
+        Windows calib = calibration.windows(m.tokenizer());
+        Windows eval = Windows.of(m.tokenizer().encode(TextFiles.read(text)), window, 0, windows, text.toString());
+        ActivationStats stats = actScales != null ? ActivationStats.load(actScales) : CalibrationOptions.calibrate(m.transformer(), calib);
+        EvalTable table = new EvalTable(m.model(), stats, calib, eval, common.quiet ? s -> { } : s -> System.err.println("sq: " + s));
+        List<EvalTable.Row> rows = table.run(new EvalTable.Options(alphas, schemeList, baselines, 4096));
+        if (json) System.out.println(toJson(rows).toPrettyString());
+        else if (csv) printCsv(rows);
+        else printTable(rows);
+        return 0;
+    }
+
+    static ArrayNode toJson(List<EvalTable.Row> rows) {
+        ArrayNode a = Json.MAPPER.createArrayNode();
+        for (EvalTable.Row r : rows) {
+            ObjectNode o = a.addObject();
+            o.put("method", r.method());
+            if (r.alpha() instanceof Float f) o.put("alpha", Math.round(f * 1e6) / 1e6);
+            else if (r.alpha() != null) o.put("alpha", r.alpha().toString());
+            else o.putNull("alpha");
+            o.put("scheme", r.scheme()).put("weights", r.weights()).put("activations", r.activations());
+            if (r.bmm() == null) o.putNull("bmm");
+            else o.put("bmm", r.bmm());
+            o.put("ppl", r.ppl());
+            if (!r.note().isEmpty()) o.put("note", r.note());
+        }
+        return a;
+    }
+
+    private static void printCsv(List<EvalTable.Row> rows) {
+        System.out.println("method,alpha,scheme,weights,activations,bmm,ppl,note");
+        for (EvalTable.Row r : rows)
+            System.out.printf("%s,%s,%s,%s,%s,%s,%.6f,\"%s\"%n", r.method(), str(r.alpha()), str(r.scheme()), str(r.weights()),
+                    str(r.activations()), str(r.bmm()), r.ppl(), r.note().replace("\"", "'"));
+    }
+
+    static void printTable(List<EvalTable.Row> rows) {
+        double fp = rows.getFirst().ppl();
+        Map<String, Double> best = new HashMap<>();
+        for (EvalTable.Row r : rows)
+            if (r.scheme() != null) best.merge(r.scheme(), r.ppl(), Math::min);
+        System.out.printf("%-12s %-6s %-9s %-12s %-19s %-5s %10s %8s  %s%n", "method", "alpha", "scheme", "weights", "activations", "bmm",
+                "ppl", "vs fp32", "");
+        for (EvalTable.Row r : rows) {
+            boolean isBest = r.scheme() != null && best.get(r.scheme()) == r.ppl() && rows.stream().filter(x -> r.scheme().equals(x.scheme())).count() > 1;
+            String alphaText = r.alpha() instanceof Float f ? String.format("%.2f", f) : str(r.alpha());
+            System.out.printf("%-12s %-6s %-9s %-12s %-19s %-5s %10.4f %+7.2f%% %s %s%n", r.method(), alphaText, str(r.scheme()),
+                    str(r.weights()), str(r.activations()), str(r.bmm()), r.ppl(), 100 * (r.ppl() / fp - 1), isBest ? "*" : " ", r.note());
+        }
+        System.out.println("* best row of its scheme");
+    }
+
+    private static String str(Object o) {
+        return o == null ? "-" : o.toString();
+    }
+}

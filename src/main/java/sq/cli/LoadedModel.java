@@ -1,0 +1,58 @@
+package sq.cli;
+
+import sq.io.Checkpoint;
+import sq.io.InputException;
+import sq.io.Llama2cReader;
+import sq.model.Model;
+import sq.model.ModelLoader;
+import sq.model.Transformer;
+import sq.tokenizer.Tokenizer;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+/**
+ * A model and its tokenizer from what the user named: a Hugging Face folder (config.json, safetensors,
+ * tokenizer.json) or a llama2.c .bin checkpoint (tokenizer: --tokenizer, else tok512.bin / tokenizer.bin beside it).
+ */
+record LoadedModel(Path path, Model model, Tokenizer tokenizer) {
+
+    static LoadedModel load(Path path, Path tokenizerPath) {
+        if (!Files.exists(path)) throw InputException.of(path, "no such file or folder");
+        if (Files.isDirectory(path)) {
+            Model model;
+            try (Checkpoint ckpt = Checkpoint.open(path)) {
+                model = ModelLoader.load(ckpt);
+            }
+            Path tok = tokenizerPath != null ? tokenizerPath : path.resolve("tokenizer.json");
+            return new LoadedModel(path, model, loadTokenizer(tok, path));
+        }
+        if (path.getFileName().toString().endsWith(".bin")) {
+            Model model = Llama2cReader.read(path);
+            Path tok = tokenizerPath;
+            if (tok == null) {
+                for (String candidate : new String[]{"tok" + model.config().vocab() + ".bin", "tokenizer.bin"}) {
+                    Path p = path.resolveSibling(candidate);
+                    if (Files.exists(p)) {
+                        tok = p;
+                        break;
+                    }
+                }
+            }
+            if (tok == null)
+                throw InputException.of(path, "no tokenizer found beside this llama2.c checkpoint (looked for tok"
+                        + model.config().vocab() + ".bin, tokenizer.bin); give one with --tokenizer");
+            return new LoadedModel(path, model, loadTokenizer(tok, path));
+        }
+        throw InputException.of(path, "not a model: give a Hugging Face model folder or a llama2.c .bin checkpoint");
+    }
+
+    private static Tokenizer loadTokenizer(Path tok, Path model) {
+        if (!Files.exists(tok)) throw InputException.of(tok, "tokenizer not found for model " + model + " (use --tokenizer)");
+        return Tokenizer.load(tok);
+    }
+
+    Transformer transformer() {
+        return new Transformer(model);
+    }
+}

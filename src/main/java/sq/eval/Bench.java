@@ -1,0 +1,69 @@
+package sq.eval;
+
+import sq.kernels.Bandwidth;
+import sq.kernels.Parallel;
+import sq.model.KvCache;
+import sq.model.Model;
+import sq.model.ModelConfig;
+import sq.model.Sampler;
+import sq.model.Transformer;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.SplittableRandom;
+import java.util.function.Consumer;
+
+/** End-to-end speed: a timed batched prefill and a timed decode, plus the memory bandwidth measured alongside. */
+public final class Bench {
+    public record Result(int threads, double prefillTokS, double decodeTokS, double prefillGflops, double bandwidthGbS,
+                         long decodeBytesPerToken, double decodeBoundTokS, double decodeShareOfBound, long peakRssBytes) {
+    }
+
+    private Bench() {
+    }
+
+    public static Result run(Model model, int promptTokens, int genTokens, Consumer<String> log) {
+        ModelConfig c = model.config();
+        Transformer tf = new Transformer(model);
+        int[] prompt = new SplittableRandom(7).ints(promptTokens, 0, c.vocab()).toArray();
+        log.accept("warming up");
+        KvCache cache = tf.newCache(promptTokens + genTokens);
+        tf.forward(java.util.Arrays.copyOf(prompt, Math.min(promptTokens, 32)), cache, false);
+        for (int i = 0; i < 4 && cache.length() < cache.capacity(); i++) tf.forward(new int[]{i}, cache, false);
+
+        log.accept("measuring memory bandwidth");
+        double gbs = Bandwidth.measure();
+
+        log.accept("prefill of " + promptTokens + " tokens");
+        cache.clear();
+        long t0 = System.nanoTime();
+        float[] logits = tf.forward(prompt, cache, false);
+        double prefillS = (System.nanoTime() - t0) / 1e9;
+
+        log.accept("decode of " + genTokens + " tokens");
+        long t1 = System.nanoTime();
+        for (int i = 0; i < genTokens; i++) logits = tf.forward(new int[]{Sampler.argmax(logits)}, cache, false);
+        double decodeS = (System.nanoTime() - t1) / 1e9;
+
+        // decode streams every linear's weights once per token; the embedding table only when it is the (tied) head
+        long params = c.parameterCount();
+        long bytes = 4 * (params - (c.tiedEmbeddings() ? 0 : (long) c.vocab() * c.hidden()));
+        double bound = gbs * 1e9 / bytes;
+        double flops = 2.0 * (params - (c.tiedEmbeddings() ? 0 : (long) c.vocab() * c.hidden())) * promptTokens;
+        double decodeTokS = genTokens / decodeS;
+        return new Result(Parallel.threads(), promptTokens / prefillS, decodeTokS, flops / prefillS / 1e9, gbs, bytes,
+                bound, decodeTokS / bound, peakRss());
+    }
+
+    /** VmHWM from /proc/self/status (Linux); -1 where it is not available. */
+    public static long peakRss() {
+        try {
+            for (String line : Files.readAllLines(Path.of("/proc/self/status")))
+                if (line.startsWith("VmHWM:")) return Long.parseLong(line.replaceAll("\\D", "")) * 1024;
+        } catch (IOException | NumberFormatException e) {
+            return -1;
+        }
+        return -1;
+    }
+}

@@ -1,0 +1,104 @@
+package sq.eval;
+
+import sq.model.Model;
+import sq.model.Transformer;
+import sq.quant.ActivationStats;
+import sq.quant.AlphaSearch;
+import sq.quant.AlphaSpec;
+import sq.quant.Calibrator;
+import sq.quant.FakeQuantizer;
+import sq.quant.Scheme;
+import sq.quant.Smoother;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.function.Consumer;
+
+/**
+ * The paper's comparison table: FP32; naive W8A8 (no smoothing) and SmoothQuant (each alpha, and auto) under each
+ * scheme; the ZeroQuant-style and LLM.int8()-style baselines. Every quantized row is fake-quantized (simulated int8).
+ */
+public final class EvalTable {
+    /**
+     * @param alpha  a Float, "auto", or null (no smoothing)
+     * @param note   e.g. the share of channels kept in FP by LLM.int8(), or the chosen alphas
+     */
+    public record Row(String method, Object alpha, String scheme, String weights, String activations, Boolean bmm, double ppl, String note) {
+    }
+
+    /** What to run: alphas (and auto), schemes, whether to add the baselines, calibration tokens for the alpha search. */
+    public record Options(AlphaSpec alphas, List<Scheme> schemes, boolean baselines, int autoTokens) {
+    }
+
+    private final Model fp32;
+    private final ActivationStats stats;
+    private final Windows calib, eval;
+    private final Consumer<String> log;
+
+    public EvalTable(Model fp32, ActivationStats stats, Windows calib, Windows eval, Consumer<String> log) {
+        this.fp32 = fp32;
+        this.stats = stats;
+        this.calib = calib;
+        this.eval = eval;
+        this.log = log;
+    }
+
+    public List<Row> run(Options o) {
+        List<Row> rows = new ArrayList<>();
+        rows.add(row("fp32", null, null, fp32, ""));
+        boolean needsStatic = o.schemes().stream().anyMatch(s -> s.activations() == sq.quant.ActivationGranularity.PER_TENSOR_STATIC);
+        for (Scheme s : o.schemes()) rows.add(row("naive", null, s, FakeQuantizer.quantize(fp32, s, stats), ""));
+        for (float alpha : o.alphas().values()) {
+            Model smoothed = Smoother.smooth(fp32, stats, alpha).model();
+            ActivationStats smoothedStats = needsStatic ? calibrate(smoothed) : stats;
+            for (Scheme s : o.schemes())
+                rows.add(row("smoothquant", alpha, s, FakeQuantizer.quantize(smoothed, s, smoothedStats), ""));
+        }
+        if (o.alphas().auto()) {
+            log.accept("collecting smoothing-group inputs for the alpha search");
+            Map<String, float[]> inputs = AlphaSearch.collectGroupInputs(fp32, calib, o.autoTokens());
+            for (Scheme s : o.schemes()) {
+                Map<String, Float> chosen = AlphaSearch.search(fp32, stats, inputs, s);
+                Model smoothed = Smoother.smooth(fp32, stats, g -> chosen.get(g.norm())).model();
+                ActivationStats smoothedStats = s.activations() == sq.quant.ActivationGranularity.PER_TENSOR_STATIC ? calibrate(smoothed) : stats;
+                rows.add(row("smoothquant", "auto", s, FakeQuantizer.quantize(smoothed, s, smoothedStats), "alphas " + summarize(chosen)));
+            }
+        }
+        if (o.baselines()) {
+            Scheme zq = Scheme.zeroQuant(128);
+            rows.add(row("zeroquant", null, zq, FakeQuantizer.quantize(fp32, zq, stats), "group size 128"));
+            FakeQuantizer.MixedResult mixed = FakeQuantizer.llmInt8(fp32, stats);
+            rows.add(new Row("llm.int8", null, "llm.int8", "per_channel", "per_token", false, ppl("llm.int8", mixed.model()),
+                    String.format("%.2f%% of input channels kept in FP (max|x| > %.1f)", 100 * mixed.fpChannelShare(), FakeQuantizer.LLM_INT8_THRESHOLD)));
+        }
+        return rows;
+    }
+
+    private ActivationStats calibrate(Model m) {
+        return Calibrator.calibrate(new Transformer(m), calib, w -> { });
+    }
+
+    private Row row(String method, Object alpha, Scheme s, Model m, String note) {
+        String label = method + (alpha == null ? "" : " a=" + alpha) + (s == null ? "" : " " + s.name());
+        return new Row(method, alpha, s == null ? null : s.name(), s == null ? null : s.weights().id, s == null ? null : s.activations().id,
+                s == null ? null : s.bmm(), ppl(label, m), note);
+    }
+
+    private double ppl(String label, Model m) {
+        Perplexity.Result r = Perplexity.evaluate(new Transformer(m), eval, w -> { });
+        log.accept(String.format("%-32s ppl %.4f (%.1f s)", label, r.ppl(), r.seconds()));
+        return r.ppl();
+    }
+
+    /** "min..max (mean)" of the chosen alphas. */
+    static String summarize(Map<String, Float> alphas) {
+        double min = 1, max = 0, sum = 0;
+        for (float a : alphas.values()) {
+            min = Math.min(min, a);
+            max = Math.max(max, a);
+            sum += a;
+        }
+        return String.format("%.2f..%.2f (mean %.2f over %d groups)", min, max, sum / alphas.size(), alphas.size());
+    }
+}

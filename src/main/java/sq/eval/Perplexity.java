@@ -1,0 +1,48 @@
+package sq.eval;
+
+import sq.model.KvCache;
+import sq.model.Transformer;
+
+import java.util.function.IntConsumer;
+
+/**
+ * Perplexity as the fixtures define it: for each window, NLL of tokens 1..T-1 given the ones before
+ * (log-softmax of float32 logits, sums in double), averaged over all predicted positions; ppl = exp(mean NLL).
+ */
+public final class Perplexity {
+    public record Result(double ppl, double meanNll, long predicted, int windows, double seconds) {
+    }
+
+    private Perplexity() {
+    }
+
+    /** progress gets the number of windows done after each one. */
+    public static Result evaluate(Transformer model, Windows windows, IntConsumer progress) {
+        long t0 = System.nanoTime();
+        int T = windows.length(), V = model.config().vocab();
+        KvCache cache = model.newCache(T);
+        double nll = 0;
+        long n = 0;
+        for (int w = 0; w < windows.count(); w++) {
+            int[] ids = windows.window(w);
+            cache.clear();
+            float[] logits = model.forward(ids, cache, true);
+            for (int p = 0; p + 1 < T; p++) {
+                nll -= logSoftmaxAt(logits, p * V, V, ids[p + 1]);
+                n++;
+            }
+            progress.accept(w + 1);
+        }
+        double mean = nll / n;
+        return new Result(Math.exp(mean), mean, n, windows.count(), (System.nanoTime() - t0) / 1e9);
+    }
+
+    /** log softmax(row)[target] for the row of V logits at off. */
+    static double logSoftmaxAt(float[] logits, int off, int V, int target) {
+        float max = Float.NEGATIVE_INFINITY;
+        for (int i = 0; i < V; i++) max = Math.max(max, logits[off + i]);
+        double sum = 0;
+        for (int i = 0; i < V; i++) sum += Math.exp(logits[off + i] - max);
+        return logits[off + target] - max - Math.log(sum);
+    }
+}

@@ -1,0 +1,40 @@
+package sq.model;
+
+/** RMSNorm and LayerNorm over the last dimension, row by row, in float32 with double sums (as close to PyTorch as it gets). */
+final class Norms {
+    private Norms() {
+    }
+
+    /** y[r] = x[r] / sqrt(mean(x[r]^2) + eps) * w, for rows of width dim starting at offsets off + r*dim. */
+    static void rms(float[] x, float[] y, int rows, int dim, int off, float[] w, float eps) {
+        for (int r = 0; r < rows; r++) {
+            int base = off + r * dim;
+            double ss = 0;
+            for (int i = 0; i < dim; i++) ss += (double) x[base + i] * x[base + i];
+            float inv = (float) (1.0 / Math.sqrt((float) (ss / dim) + eps));
+            for (int i = 0; i < dim; i++) y[base + i] = w[i] * (x[base + i] * inv);
+        }
+    }
+
+    /** y[r] = (x[r] - mean) / sqrt(var + eps) * w + b (biased variance, as torch.nn.LayerNorm). */
+    static void layer(float[] x, float[] y, int rows, int dim, float[] w, float[] b, float eps) {
+        for (int r = 0; r < rows; r++) {
+            int base = r * dim;
+            double sum = 0;
+            for (int i = 0; i < dim; i++) sum += x[base + i];
+            double mean = sum / dim;
+            double var = 0;
+            for (int i = 0; i < dim; i++) {
+                double d = x[base + i] - mean;
+                var += d * d;
+            }
+            double inv = 1.0 / Math.sqrt(var / dim + eps);
+            for (int i = 0; i < dim; i++) y[base + i] = (float) ((x[base + i] - mean) * inv) * w[i] + b[i];
+        }
+    }
+
+    static void apply(Architecture.Norm kind, NormWeights n, float[] x, float[] y, int rows, int dim, float eps) {
+        if (kind == Architecture.Norm.RMS) rms(x, y, rows, dim, 0, n.weight(), eps);
+        else layer(x, y, rows, dim, n.weight(), n.bias(), eps);
+    }
+}

@@ -1,0 +1,82 @@
+package sq.quant;
+
+import sq.io.InputException;
+import sq.io.SafetensorsFile;
+import sq.io.SafetensorsWriter;
+import sq.io.TensorSlice;
+
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/**
+ * What calibration observed for each decoder-layer linear (keyed by Hugging Face module name):
+ * per-channel max|x| of its input (SmoothQuant's act_scales), the per-tensor max|x| of its input (the static
+ * activation scale) and, for linears whose outputs feed the attention BMMs (q, k, v), the per-tensor max|y|.
+ */
+public final class ActivationStats {
+    /** @param outputMax NaN where the output was not observed */
+    public record Entry(float[] channelMax, float inputMax, float outputMax) {
+    }
+
+    private final Map<String, Entry> entries;
+
+    public ActivationStats(Map<String, Entry> entries) {
+        this.entries = Collections.unmodifiableMap(new LinkedHashMap<>(entries));
+    }
+
+    public Map<String, Entry> entries() {
+        return entries;
+    }
+
+    public Entry get(String linear) {
+        Entry e = entries.get(linear);
+        if (e == null) throw new InputException("no calibration statistics for '" + linear + "'");
+        return e;
+    }
+
+    /** Per-channel max|x| of the linear's input (act_scales). */
+    public float[] channelMax(String linear) {
+        return get(linear).channelMax();
+    }
+
+    /**
+     * Writes act_scales under the module names (the reference's act_scales layout), and the static scales under
+     * "static_input.NAME" / "static_output.NAME".
+     */
+    public void save(Path file) throws IOException {
+        SafetensorsWriter w = new SafetensorsWriter().metadata("format", "sq-activation-stats");
+        entries.forEach((name, e) -> {
+            w.add(name, e.channelMax(), e.channelMax().length);
+            w.add("static_input." + name, new float[]{e.inputMax()}, 1);
+            if (!Float.isNaN(e.outputMax())) w.add("static_output." + name, new float[]{e.outputMax()}, 1);
+        });
+        w.write(file);
+    }
+
+    /** Reads a file written by {@link #save}, or a plain act_scales file (static scales then = max of act_scales). */
+    public static ActivationStats load(Path file) {
+        Map<String, Entry> m = new LinkedHashMap<>();
+        try (SafetensorsFile f = SafetensorsFile.open(file)) {
+            for (TensorSlice t : f.tensors().values()) {
+                String n = t.name();
+                if (n.startsWith("static_input.") || n.startsWith("static_output.")) continue;
+                if (t.rank() != 1) throw InputException.of(file, "act_scales tensor '" + n + "' must be 1-D, has shape " + java.util.Arrays.toString(t.shape()));
+                float[] ch = t.toFloats();
+                float in = f.has("static_input." + n) ? f.get("static_input." + n).toFloats()[0] : max(ch);
+                float out = f.has("static_output." + n) ? f.get("static_output." + n).toFloats()[0] : Float.NaN;
+                m.put(n, new Entry(ch, in, out));
+            }
+        }
+        if (m.isEmpty()) throw InputException.of(file, "holds no activation statistics");
+        return new ActivationStats(m);
+    }
+
+    static float max(float[] a) {
+        float m = 0;
+        for (float v : a) m = Math.max(m, v);
+        return m;
+    }
+}

@@ -1,0 +1,77 @@
+package sq.quant;
+
+import sq.model.DenseLinear;
+import sq.model.Layer;
+import sq.model.Linear;
+import sq.model.Model;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+import java.util.function.UnaryOperator;
+
+/**
+ * Replaces every decoder-layer linear (never lm_head or embeddings) by its simulated-int8 version under a scheme,
+ * or by the LLM.int8()-style mixed-precision baseline. Returns a new model; the input is not modified.
+ */
+public final class FakeQuantizer {
+    /** LLM.int8()'s outlier threshold on max|x| of an input channel. */
+    public static final float LLM_INT8_THRESHOLD = 6.0f;
+
+    private FakeQuantizer() {
+    }
+
+    /** @param stats calibration of this (possibly smoothed) model; static schemes read their scales from it */
+    public static Model quantize(Model model, Scheme scheme, ActivationStats stats) {
+        Set<String> bmmInputs = bmmInputs(model);
+        return map(model, l -> {
+            DenseLinear d = (DenseLinear) l;
+            ActivationStats.Entry e = scheme.activations() == ActivationGranularity.PER_TENSOR_STATIC ? stats.get(d.name()) : null;
+            boolean quantOut = scheme.bmm() && bmmInputs.contains(d.name());
+            if (e != null && quantOut && Float.isNaN(e.outputMax()))
+                throw new sq.io.InputException("calibration statistics lack the output max of " + d.name() + " needed by the static scheme");
+            return new FakeQuantLinear(d.name(), Quantizer.weights(d.weight(), d.out(), d.in(), scheme.weights(), scheme.groupSize()),
+                    d.bias(), d.in(), d.out(), scheme.activations(), e == null ? 0 : e.inputMax(), quantOut,
+                    e == null ? 0 : e.outputMax());
+        });
+    }
+
+    /** The LLM.int8()-style baseline; also returns the share of input channels kept in floating point. */
+    public record MixedResult(Model model, double fpChannelShare) {
+    }
+
+    public static MixedResult llmInt8(Model model, ActivationStats stats) {
+        long[] counts = new long[2];
+        Model m = map(model, l -> {
+            DenseLinear d = (DenseLinear) l;
+            float[] act = stats.channelMax(d.name());
+            boolean[] outlier = new boolean[d.in()];
+            for (int j = 0; j < d.in(); j++) {
+                outlier[j] = act[j] > LLM_INT8_THRESHOLD;
+                if (outlier[j]) counts[0]++;
+            }
+            counts[1] += d.in();
+            return new LlmInt8Linear(d.name(), d.weight(), d.bias(), d.in(), d.out(), outlier);
+        });
+        return new MixedResult(m, (double) counts[0] / counts[1]);
+    }
+
+    static Set<String> bmmInputs(Model model) {
+        Set<String> s = new java.util.HashSet<>();
+        for (Layer l : model.layers()) {
+            s.add(l.q.name());
+            s.add(l.k.name());
+            s.add(l.v.name());
+        }
+        return s;
+    }
+
+    /** A copy of the model with every decoder-layer linear passed through f. */
+    static Model map(Model model, UnaryOperator<Linear> f) {
+        List<Layer> layers = new ArrayList<>();
+        for (Layer l : model.layers())
+            layers.add(new Layer(l.attnNorm, l.qNorm, l.kNorm, l.mlpNorm, f.apply(l.q), f.apply(l.k), f.apply(l.v), f.apply(l.o),
+                    l.gate == null ? null : f.apply(l.gate), f.apply(l.up), f.apply(l.down)));
+        return new Model(model.config(), model.embed(), model.positions(), layers, model.finalNorm(), model.lmHead());
+    }
+}

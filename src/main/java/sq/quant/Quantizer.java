@@ -1,0 +1,106 @@
+package sq.quant;
+
+/**
+ * Symmetric absmax int8 fake quantization, bit-for-bit as the reference fake_quant.py does it in float32:
+ * scale = max(max|v|, 1e-5) / 127; v_q = round_half_even(v / scale) * scale. The static variant saturates to
+ * [-128, 127] like real int8 kernels (dynamic scales never exceed 127 by construction).
+ */
+public final class Quantizer {
+    public static final float QMAX = 127f;
+    static final float MIN_SCALE_BASE = 1e-5f;
+
+    private Quantizer() {
+    }
+
+    /** The scale for a block whose largest magnitude is absMax. */
+    public static float scale(float absMax) {
+        return Math.max(absMax, MIN_SCALE_BASE) / QMAX;
+    }
+
+    static float absMax(float[] v, int from, int to) {
+        float m = 0;
+        for (int i = from; i < to; i++) m = Math.max(m, Math.abs(v[i]));
+        return m;
+    }
+
+    /** Round-trips v[from, to) through int8 with the given scale, in place. */
+    static void fake(float[] v, int from, int to, float scale) {
+        for (int i = from; i < to; i++) v[i] = (float) Math.rint(v[i] / scale) * scale;
+    }
+
+    /** Same, saturating to [-128, 127] (static scales can be exceeded by unseen data). */
+    static void fakeSaturating(float[] v, int from, int to, float scale) {
+        for (int i = from; i < to; i++) v[i] = (float) Math.min(Math.max(Math.rint(v[i] / scale), -128), 127) * scale;
+    }
+
+    /**
+     * Int8 weights with their scales.
+     *
+     * @param scales one (per tensor), [out] (per channel) or [out, ceil(in / groupSize)] (per group), row-major
+     */
+    public record Int8Weights(byte[] q, float[] scales, WeightGranularity granularity, int groupSize, int out, int in) {
+        /** Scale of element (row, col). */
+        public float scaleAt(int row, int col) {
+            return switch (granularity) {
+                case PER_TENSOR -> scales[0];
+                case PER_CHANNEL -> scales[row];
+                case PER_GROUP -> scales[row * groupsPerRow() + col / groupSize];
+            };
+        }
+
+        public int groupsPerRow() {
+            return (in + groupSize - 1) / groupSize;
+        }
+
+        /** q * scale, exactly what the fake-quantized weights are. */
+        public float[] dequantize() {
+            float[] w = new float[q.length];
+            for (int r = 0; r < out; r++)
+                for (int c = 0; c < in; c++) w[r * in + c] = q[r * in + c] * scaleAt(r, c);
+            return w;
+        }
+    }
+
+    /** Weights [out, in] to int8 at the given granularity: scale = max(max|w| of the block, 1e-5) / 127. */
+    public static Int8Weights int8(float[] w, int out, int in, WeightGranularity g, int groupSize) {
+        if (g == WeightGranularity.PER_GROUP && groupSize <= 0) throw new IllegalArgumentException("group size must be positive");
+        int gs = g == WeightGranularity.PER_GROUP ? groupSize : in;
+        int groups = (in + gs - 1) / gs;
+        float[] scales = switch (g) {
+            case PER_TENSOR -> new float[]{scale(absMax(w, 0, w.length))};
+            case PER_CHANNEL -> new float[out];
+            case PER_GROUP -> new float[out * groups];
+        };
+        for (int r = 0; r < out && g != WeightGranularity.PER_TENSOR; r++)
+            for (int k = 0; k < groups; k++) {
+                int a = r * in + k * gs, b = r * in + Math.min(in, (k + 1) * gs);
+                scales[r * groups + k] = scale(absMax(w, a, b));
+            }
+        Int8Weights shape = new Int8Weights(null, scales, g, gs, out, in);
+        byte[] q = new byte[w.length];
+        for (int r = 0; r < out; r++)
+            for (int c = 0; c < in; c++) q[r * in + c] = (byte) Math.rint(w[r * in + c] / shape.scaleAt(r, c));
+        return new Int8Weights(q, scales, g, gs, out, in);
+    }
+
+    /** Weights [out, in]: fake-quantized copy (int8 round trip) at the given granularity. */
+    public static float[] weights(float[] w, int out, int in, WeightGranularity g, int groupSize) {
+        return int8(w, out, in, g, groupSize).dequantize();
+    }
+
+    /**
+     * Activations [tokens, width] in place.
+     *
+     * @param staticMax the calibrated max|x| for {@link ActivationGranularity#PER_TENSOR_STATIC}, else ignored
+     */
+    public static void activations(float[] x, int tokens, int width, ActivationGranularity g, float staticMax) {
+        int n = tokens * width;
+        switch (g) {
+            case PER_TOKEN -> {
+                for (int t = 0; t < tokens; t++) fake(x, t * width, (t + 1) * width, scale(absMax(x, t * width, (t + 1) * width)));
+            }
+            case PER_TENSOR_DYNAMIC -> fake(x, 0, n, scale(absMax(x, 0, n)));
+            case PER_TENSOR_STATIC -> fakeSaturating(x, 0, n, scale(staticMax));
+        }
+    }
+}

@@ -1,0 +1,321 @@
+package sq.tokenizer;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import sq.io.InputException;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.OptionalInt;
+import java.util.regex.Pattern;
+import java.util.regex.PatternSyntaxException;
+
+/**
+ * Reads a Hugging Face {@code tokenizer.json} into an {@link HfTokenizer}. Every problem is an
+ * {@link InputException} naming the file and the JSON key; unsupported components are listed
+ * with what is supported.
+ */
+final class TokenizerJson {
+    private static final ObjectMapper JSON = new ObjectMapper();
+    /** Real vocabularies stay far below this; the bound keeps a corrupt id from sizing a huge array. */
+    private static final int MAX_ID = 1 << 24;
+
+    private final Path file;
+
+    private TokenizerJson(Path file) {
+        this.file = file;
+    }
+
+    static HfTokenizer load(Path file) {
+        TokenizerJson reader = new TokenizerJson(file);
+        return reader.tokenizer(reader.read());
+    }
+
+    private JsonNode read() {
+        JsonNode root;
+        try (InputStream in = Files.newInputStream(file)) {
+            root = JSON.readTree(in);
+        } catch (NoSuchFileException e) {
+            throw InputException.of(file, "no such file");
+        } catch (JsonProcessingException e) {
+            throw InputException.of(file, "not valid JSON: " + e.getOriginalMessage()
+                    + " (line " + e.getLocation().getLineNr() + ", column " + e.getLocation().getColumnNr() + ")");
+        } catch (IOException e) {
+            throw InputException.of(file, "cannot read: " + e);
+        }
+        if (root == null || !root.isObject()) {
+            throw InputException.of(file, "not a tokenizer.json (expected a JSON object)");
+        }
+        return root;
+    }
+
+    private HfTokenizer tokenizer(JsonNode root) {
+        BpeModel model = model(object(root, "model", "model"));
+        List<AddedTokens.Token> added = addedTokens(root.path("added_tokens"), model.vocab());
+        Normalizer normalizer = optional(root, "normalizer", this::normalizer);
+        PreTokenizer preTokenizer = optional(root, "pre_tokenizer", this::preTokenizer);
+        Decoder decoder = optional(root, "decoder", this::decoder);
+        JsonNode template = template(root.path("post_processor"));
+        return new HfTokenizer(model, added, normalizer, preTokenizer, decoder,
+                templateToken(template, 0), templateToken(template, -1));
+    }
+
+    // ---- model ----
+
+    private BpeModel model(JsonNode node) {
+        // Files from before the "type" tag existed hold a BPE model.
+        String type = node.has("type") ? node.get("type").asText() : node.has("merges") ? "BPE" : null;
+        if (type == null) {
+            throw error("model.type", "missing (supported: BPE)");
+        }
+        if (!type.equals("BPE")) {
+            throw unsupported("model.type", type, "BPE");
+        }
+        JsonNode dropout = node.path("dropout");
+        if (dropout.isNumber() && dropout.asDouble() != 0) {
+            throw error("model.dropout", "BPE dropout (" + dropout.asDouble() + ") is not supported; use null");
+        }
+        Map<String, Integer> vocab = new HashMap<>();
+        object(node, "vocab", "model.vocab").properties().forEach(e -> {
+            JsonNode id = e.getValue();
+            if (!id.canConvertToInt() || id.asInt() < 0 || id.asInt() >= MAX_ID) {
+                throw error("model.vocab[\"" + e.getKey() + "\"]", "expected an id in 0.." + (MAX_ID - 1) + ", got " + id);
+            }
+            vocab.put(e.getKey(), id.asInt());
+        });
+        List<BpeModel.Merge> merges = new ArrayList<>();
+        JsonNode list = node.path("merges");
+        if (!list.isArray()) {
+            throw error("model.merges", "missing or not a list");
+        }
+        for (int i = 0; i < list.size(); i++) {
+            merges.add(merge(list.get(i), "model.merges[" + i + "]"));
+        }
+        try {
+            return new BpeModel(vocab, merges, nullableText(node, "unk_token", "model"),
+                    node.path("fuse_unk").asBoolean(false), node.path("byte_fallback").asBoolean(false),
+                    node.path("ignore_merges").asBoolean(false),
+                    nullableText(node, "continuing_subword_prefix", "model"),
+                    nullableText(node, "end_of_word_suffix", "model"));
+        } catch (IllegalArgumentException e) {
+            throw error("model", e.getMessage());
+        }
+    }
+
+    /** Either "left right" (older files) or ["left", "right"]. */
+    private BpeModel.Merge merge(JsonNode node, String where) {
+        if (node.isTextual()) {
+            String[] parts = node.asText().split(" ", -1);
+            if (parts.length == 2) {
+                return new BpeModel.Merge(parts[0], parts[1]);
+            }
+        } else if (node.isArray() && node.size() == 2 && node.get(0).isTextual() && node.get(1).isTextual()) {
+            return new BpeModel.Merge(node.get(0).asText(), node.get(1).asText());
+        }
+        throw error(where, "expected \"left right\" or [\"left\", \"right\"], got " + node);
+    }
+
+    private List<AddedTokens.Token> addedTokens(JsonNode list, Map<String, Integer> vocab) {
+        List<AddedTokens.Token> tokens = new ArrayList<>();
+        if (list.isMissingNode() || list.isNull()) {
+            return tokens;
+        }
+        if (!list.isArray()) {
+            throw error("added_tokens", "expected a list");
+        }
+        for (int i = 0; i < list.size(); i++) {
+            String where = "added_tokens[" + i + "]";
+            JsonNode t = list.get(i);
+            String content = text(t, "content", where);
+            JsonNode id = t.path("id");
+            if (!id.canConvertToInt() || id.asInt() < 0 || id.asInt() >= MAX_ID) {
+                throw error(where + ".id", "expected an id in 0.." + (MAX_ID - 1) + ", got " + id);
+            }
+            boolean special = t.path("special").asBoolean(false);
+            // HF gives a token that is already in the model vocab its vocab id.
+            tokens.add(new AddedTokens.Token(content, vocab.getOrDefault(content, id.asInt()),
+                    t.path("lstrip").asBoolean(false), t.path("rstrip").asBoolean(false),
+                    t.path("single_word").asBoolean(false), t.path("normalized").asBoolean(!special)));
+        }
+        return tokens;
+    }
+
+    // ---- pipeline components ----
+
+    private Normalizer normalizer(JsonNode node, String where) {
+        String type = text(node, "type", where);
+        return switch (type) {
+            case "NFC" -> Normalizer.unicode(java.text.Normalizer.Form.NFC);
+            case "NFD" -> Normalizer.unicode(java.text.Normalizer.Form.NFD);
+            case "NFKC" -> Normalizer.unicode(java.text.Normalizer.Form.NFKC);
+            case "NFKD" -> Normalizer.unicode(java.text.Normalizer.Form.NFKD);
+            case "Lowercase" -> Normalizer.lowercase();
+            case "Prepend" -> Normalizer.prepend(text(node, "prepend", where));
+            case "Replace" -> Normalizer.replace(pattern(node, where), text(node, "content", where));
+            case "Sequence" -> Normalizer.sequence(list(node, "normalizers", where, this::normalizer));
+            default -> throw unsupported(where + ".type", type,
+                    "NFC, NFD, NFKC, NFKD, Lowercase, Prepend, Replace, Sequence");
+        };
+    }
+
+    private PreTokenizer preTokenizer(JsonNode node, String where) {
+        String type = text(node, "type", where);
+        return switch (type) {
+            case "ByteLevel" -> new ByteLevel(node.path("add_prefix_space").asBoolean(true),
+                    node.path("use_regex").asBoolean(true));
+            case "Split" -> new RegexSplit(pattern(node, where), behavior(node, where),
+                    node.path("invert").asBoolean(false));
+            case "Sequence" -> PreTokenizer.sequence(list(node, "pretokenizers", where, this::preTokenizer));
+            default -> throw unsupported(where + ".type", type, "ByteLevel, Split, Sequence");
+        };
+    }
+
+    private RegexSplit.Behavior behavior(JsonNode node, String where) {
+        String name = text(node, "behavior", where);
+        return switch (name) {
+            case "Removed" -> RegexSplit.Behavior.REMOVED;
+            case "Isolated" -> RegexSplit.Behavior.ISOLATED;
+            case "MergedWithPrevious" -> RegexSplit.Behavior.MERGED_WITH_PREVIOUS;
+            case "MergedWithNext" -> RegexSplit.Behavior.MERGED_WITH_NEXT;
+            case "Contiguous" -> RegexSplit.Behavior.CONTIGUOUS;
+            default -> throw unsupported(where + ".behavior", name,
+                    "Removed, Isolated, MergedWithPrevious, MergedWithNext, Contiguous");
+        };
+    }
+
+    private Decoder decoder(JsonNode node, String where) {
+        String type = text(node, "type", where);
+        return switch (type) {
+            case "ByteLevel" -> Decoder.byteLevel();
+            case "Replace" -> Decoder.replace(pattern(node, where), text(node, "content", where));
+            case "ByteFallback" -> Decoder.byteFallback();
+            case "Fuse" -> Decoder.fuse();
+            case "Strip" -> {
+                String content = text(node, "content", where);
+                if (content.codePointCount(0, content.length()) != 1) {
+                    throw error(where + ".content", "expected one character, got \"" + content + "\"");
+                }
+                yield Decoder.strip(content.codePointAt(0), node.path("start").asInt(0), node.path("stop").asInt(0));
+            }
+            case "Sequence" -> Decoder.sequence(list(node, "decoders", where, this::decoder));
+            default -> throw unsupported(where + ".type", type, "ByteLevel, Replace, ByteFallback, Fuse, Strip, Sequence");
+        };
+    }
+
+    /** {"String": literal} or {"Regex": Oniguruma pattern}, under the key "pattern". */
+    private Pattern pattern(JsonNode node, String where) {
+        JsonNode p = object(node, "pattern", where + ".pattern");
+        if (p.path("String").isTextual()) {
+            return Pattern.compile(Pattern.quote(p.get("String").asText()));
+        }
+        if (p.path("Regex").isTextual()) {
+            try {
+                return OnigRegex.compile(p.get("Regex").asText());
+            } catch (PatternSyntaxException e) {
+                throw error(where + ".pattern.Regex", "cannot compile regex: " + e.getDescription()
+                        + " near index " + e.getIndex() + " of " + p.get("Regex").asText());
+            }
+        }
+        throw error(where + ".pattern", "expected {\"String\": ...} or {\"Regex\": ...}, got " + p);
+    }
+
+    // ---- post-processor: only to tell which special tokens frame a sequence ----
+
+    /** The TemplateProcessing "single" template, directly or inside a Sequence; null if none. */
+    private static JsonNode template(JsonNode processor) {
+        if (processor.path("type").asText().equals("TemplateProcessing")) {
+            return processor;
+        }
+        for (JsonNode p : processor.path("processors")) {
+            JsonNode found = template(p);
+            if (found != null) {
+                return found;
+            }
+        }
+        return null;
+    }
+
+    /** The id of the special token at {@code index} (-1: last) of the single template, if it is one. */
+    private static OptionalInt templateToken(JsonNode template, int index) {
+        if (template == null || template.path("single").isEmpty()) {
+            return OptionalInt.empty();
+        }
+        JsonNode single = template.get("single");
+        JsonNode item = single.get(index < 0 ? single.size() - 1 : index).path("SpecialToken");
+        JsonNode ids = template.path("special_tokens").path(item.path("id").asText()).path("ids");
+        return ids.isArray() && !ids.isEmpty() && ids.get(0).canConvertToInt()
+                ? OptionalInt.of(ids.get(0).asInt()) : OptionalInt.empty();
+    }
+
+    // ---- JSON helpers ----
+
+    /** A component that may be absent or null (no normalizer, no decoder...). */
+    private <T> T optional(JsonNode parent, String key, Component<T> reader) {
+        JsonNode node = parent.path(key);
+        if (node.isMissingNode() || node.isNull()) {
+            return null;
+        }
+        if (!node.isObject()) {
+            throw error(key, "expected an object or null, got " + node);
+        }
+        return reader.read(node, key);
+    }
+
+    private <T> List<T> list(JsonNode node, String key, String where, Component<T> reader) {
+        JsonNode items = node.path(key);
+        if (!items.isArray()) {
+            throw error(where + "." + key, "missing or not a list");
+        }
+        List<T> result = new ArrayList<>();
+        for (int i = 0; i < items.size(); i++) {
+            String at = where + "." + key + "[" + i + "]";
+            if (!items.get(i).isObject()) {
+                throw error(at, "expected an object, got " + items.get(i));
+            }
+            result.add(reader.read(items.get(i), at));
+        }
+        return result;
+    }
+
+    @FunctionalInterface
+    private interface Component<T> {
+        T read(JsonNode node, String where);
+    }
+
+    private JsonNode object(JsonNode parent, String key, String where) {
+        JsonNode node = parent.path(key);
+        if (!node.isObject()) {
+            throw error(where, node.isMissingNode() ? "missing" : "expected an object, got " + node);
+        }
+        return node;
+    }
+
+    private String text(JsonNode parent, String key, String where) {
+        JsonNode node = parent.path(key);
+        if (!node.isTextual()) {
+            throw error(where + "." + key, node.isMissingNode() ? "missing" : "expected a string, got " + node);
+        }
+        return node.asText();
+    }
+
+    private String nullableText(JsonNode parent, String key, String where) {
+        JsonNode node = parent.path(key);
+        return node.isMissingNode() || node.isNull() ? null : text(parent, key, where);
+    }
+
+    private InputException unsupported(String key, String type, String supported) {
+        return error(key, "\"" + type + "\" is not supported (supported: " + supported + ")");
+    }
+
+    private InputException error(String where, String problem) {
+        return InputException.of(file, where + ": " + problem);
+    }
+}
