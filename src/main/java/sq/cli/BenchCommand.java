@@ -38,13 +38,34 @@ final class BenchCommand implements Callable<Integer> {
     @Option(names = "--gen", defaultValue = "32", description = "Decoded tokens (default: ${DEFAULT-VALUE}).")
     int gen;
 
+    @Option(names = "--calibration", description = "Measure layer-by-layer calibration (16 windows of 256 random tokens) instead of "
+            + "inference: seconds and peak RSS, with weights produced one layer at a time.")
+    boolean calibration;
+
     @Option(names = "--json", description = "Print one JSON object (prefill_tok_s, decode_tok_s, peak_rss_bytes, ...).")
     boolean json;
+
+    private int calibration() {
+        if (source.shape == null) throw new InputException("--calibration needs --shape (use ./sq calibrate for real models)");
+        Bench.CalibrationResult r = Bench.calibration(SyntheticModels.source(source.shape, 1234), 16, 256);
+        long fp32 = 4 * SyntheticModels.config(source.shape).parameterCount();
+        if (json) {
+            ObjectNode o = Json.MAPPER.createObjectNode();
+            o.put("model", source.shape).put("task", "calibration").put("windows", 16).put("window", 256)
+                    .put("seconds", r.seconds()).put("peak_rss_bytes", r.peakRssBytes()).put("fp32_model_bytes", fp32);
+            System.out.println(o);
+        } else {
+            System.out.printf("calibration of %s, 16 windows x 256 tokens, one layer at a time: %.1f s, peak RSS %.2f GB "
+                    + "(the whole model in fp32 would be %.2f GB)%n", source.shape, r.seconds(), r.peakRssBytes() / 1e9, fp32 / 1e9);
+        }
+        return 0;
+    }
 
     @Override
     public Integer call() {
         common.apply();
         if (prompt < 1 || gen < 1) throw new InputException("--prompt and --gen must be at least 1");
+        if (calibration) return calibration();
         String name;
         Model model;
         if (source.shape != null) {

@@ -3,15 +3,24 @@ package sq.cli;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
+import sq.eval.Bench;
 import sq.io.AtomicOutput;
+import sq.io.Checkpoint;
+import sq.io.InputException;
+import sq.model.LayerSource;
+import sq.model.ModelLoader;
 import sq.quant.ActivationStats;
+import sq.tokenizer.Tokenizer;
 
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
 
 @Command(name = "calibrate", mixinStandardHelpOptions = true,
         description = {"Runs calibration text through the model and saves per-linear activation statistics as safetensors:",
-                "act_scales (per-channel max|x|) under each Hugging Face module name, static_input.NAME and static_output.NAME."})
+                "act_scales (per-channel max|x|) under each Hugging Face module name, static_input.NAME and static_output.NAME.",
+                "Hugging Face folders are calibrated one decoder layer at a time straight from the memory-mapped files, "
+                        + "so memory stays near one layer plus the windows' hidden states."})
 final class CalibrateCommand implements Callable<Integer> {
     @Mixin
     ModelOptions modelOptions;
@@ -29,10 +38,20 @@ final class CalibrateCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         common.apply();
-        LoadedModel m = modelOptions.load();
-        ActivationStats stats = CalibrationOptions.calibrate(m.transformer(), calibration.windows(m.tokenizer()));
+        if (Files.exists(out) && !force) throw InputException.of(out, "exists; use --force to overwrite");
+        ActivationStats stats;
+        if (Files.isDirectory(modelOptions.model)) {
+            try (Checkpoint ckpt = Checkpoint.open(modelOptions.model)) {
+                LayerSource source = new ModelLoader(ckpt);
+                Path tok = modelOptions.tokenizer != null ? modelOptions.tokenizer : modelOptions.model.resolve("tokenizer.json");
+                stats = CalibrationOptions.calibrate(source, calibration.windows(Tokenizer.load(tok)));
+            }
+        } else {
+            LoadedModel m = modelOptions.load();
+            stats = CalibrationOptions.calibrate(LayerSource.of(m.model()), calibration.windows(m.tokenizer()));
+        }
         AtomicOutput.writeFile(out, force, stats::save);
-        System.err.println("sq: wrote " + out + " (" + stats.entries().size() + " linears)");
+        System.err.printf("sq: wrote %s (%d linears); peak RSS %.2f GB%n", out, stats.entries().size(), Bench.peakRss() / 1e9);
         return 0;
     }
 }

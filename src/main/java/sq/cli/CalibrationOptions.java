@@ -2,7 +2,7 @@ package sq.cli;
 
 import picocli.CommandLine.Option;
 import sq.eval.Windows;
-import sq.model.Transformer;
+import sq.model.LayerSource;
 import sq.quant.ActivationStats;
 import sq.quant.Calibrator;
 import sq.tokenizer.Tokenizer;
@@ -31,8 +31,8 @@ final class CalibrationOptions {
         return Windows.of(tokenizer.encode(TextFiles.read(calib)), calibWindow, calibSkip, calibWindows, calib.toString());
     }
 
-    static ActivationStats calibrate(Transformer model, Windows w) {
-        try (Progress p = new Progress("calibrate", w.count())) {
+    static ActivationStats calibrate(LayerSource model, Windows w) {
+        try (Progress p = new Progress("calibrate", (long) w.count() * model.config().layers())) {
             return Calibrator.calibrate(model, w, p::stepTo);
         }
     }

@@ -5,6 +5,7 @@ import picocli.CommandLine.Mixin;
 import sq.eval.EvalTable;
 import sq.eval.Windows;
 import sq.io.InputException;
+import sq.model.LayerSource;
 import sq.model.Model;
 import sq.model.Sampler;
 import sq.quant.ActivationStats;
@@ -40,7 +41,7 @@ final class DemoCommand implements Runnable {
         Windows calib = Windows.of(ids, 256, 100, 16, text.toString());
 
         System.out.println("== stories260K (" + m.model().config().parameterCount() + " parameters): calibration on 16 windows ==");
-        ActivationStats stats = CalibrationOptions.calibrate(m.transformer(), calib);
+        ActivationStats stats = CalibrationOptions.calibrate(LayerSource.of(m.model()), calib);
         EvalTable table = new EvalTable(m.model(), stats, calib, eval, common.quiet ? s -> { } : s -> System.err.println("sq: " + s));
         List<EvalTable.Row> rows = table.run(new EvalTable.Options(AlphaSpec.parse(String.valueOf(ALPHA)),
                 Scheme.PRESETS.values().stream().toList(), true, 4096));

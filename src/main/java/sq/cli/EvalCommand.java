@@ -8,6 +8,7 @@ import picocli.CommandLine.Option;
 import sq.eval.EvalTable;
 import sq.eval.Windows;
 import sq.io.InputException;
+import sq.model.LayerSource;
 import sq.io.Json;
 import sq.quant.ActivationStats;
 import sq.quant.AlphaSpec;
@@ -71,7 +72,7 @@ final class EvalCommand implements Callable<Integer> {
         LoadedModel m = modelOptions.load();
         Windows calib = calibration.windows(m.tokenizer());
         Windows eval = Windows.of(m.tokenizer().encode(TextFiles.read(text)), window, 0, windows, text.toString());
-        ActivationStats stats = actScales != null ? ActivationStats.load(actScales) : CalibrationOptions.calibrate(m.transformer(), calib);
+        ActivationStats stats = actScales != null ? ActivationStats.load(actScales) : CalibrationOptions.calibrate(LayerSource.of(m.model()), calib);
         EvalTable table = new EvalTable(m.model(), stats, calib, eval, common.quiet ? s -> { } : s -> System.err.println("sq: " + s));
         List<EvalTable.Row> rows = table.run(new EvalTable.Options(alphas, schemeList, baselines, 4096));
         if (json) System.out.println(toJson(rows).toPrettyString());

@@ -8,6 +8,7 @@ import sq.eval.Windows;
 import sq.export.CompressedTensorsWriter;
 import sq.io.AtomicOutput;
 import sq.io.InputException;
+import sq.model.LayerSource;
 import sq.model.Transformer;
 import sq.quant.ActivationStats;
 import sq.quant.AlphaSpec;
@@ -59,7 +60,7 @@ final class QuantizeCommand implements Callable<Integer> {
             throw new InputException(out + ": the output must not be inside the input model");
         LoadedModel m = modelOptions.load();
         Windows calib = calibration.windows(m.tokenizer());
-        ActivationStats stats = CalibrationOptions.calibrate(m.transformer(), calib);
+        ActivationStats stats = CalibrationOptions.calibrate(LayerSource.of(m.model()), calib);
         if (!common.quiet) System.err.println("sq: smoothing (alpha " + (a == null ? "auto" : a) + ") and quantizing (" + s.name() + ")");
         SmoothQuant.Result r = SmoothQuant.quantize(m.model(), stats, calib, a, s);
         Double before = null, after = null;

@@ -3,6 +3,8 @@ package sq.eval;
 import sq.kernels.Bandwidth;
 import sq.kernels.Parallel;
 import sq.model.KvCache;
+import sq.model.LayerSource;
+import sq.quant.Calibrator;
 import sq.model.Model;
 import sq.model.ModelConfig;
 import sq.model.Sampler;
@@ -54,6 +56,17 @@ public final class Bench {
         double decodeTokS = genTokens / decodeS;
         return new Result(Parallel.threads(), promptTokens / prefillS, decodeTokS, flops / prefillS / 1e9, gbs, bytes,
                 bound, decodeTokS / bound, peakRss());
+    }
+
+    /** Layer-by-layer calibration of windows of random tokens: seconds and peak RSS (the memory claim of calibration). */
+    public record CalibrationResult(double seconds, long peakRssBytes) {
+    }
+
+    public static CalibrationResult calibration(LayerSource source, int windows, int windowLength) {
+        int[] ids = new SplittableRandom(11).ints((long) windows * windowLength, 0, source.config().vocab()).toArray();
+        long t0 = System.nanoTime();
+        Calibrator.calibrate(source, Windows.of(ids, windowLength, 0, windows, "random tokens"), i -> { });
+        return new CalibrationResult((System.nanoTime() - t0) / 1e9, peakRss());
     }
 
     /** VmHWM from /proc/self/status (Linux); -1 where it is not available. */

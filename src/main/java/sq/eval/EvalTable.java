@@ -76,7 +76,7 @@ public final class EvalTable {
     }
 
     private ActivationStats calibrate(Model m) {
-        return Calibrator.calibrate(new Transformer(m), calib, w -> { });
+        return Calibrator.calibrate(m, calib, w -> { });
     }
 
     private Row row(String method, Object alpha, Scheme s, Model m, String note) {

@@ -5,12 +5,11 @@ package sq.model;
  */
 public final class KvCache {
     final float[][] keys, values;
-    private final int capacity, kvDim;
+    private final int capacity;
     private int length;
 
     public KvCache(int layers, int capacity, int kvDim) {
         this.capacity = capacity;
-        this.kvDim = kvDim;
         keys = new float[layers][(int) Math.multiplyExact((long) capacity, kvDim)];
         values = new float[layers][capacity * kvDim];
     }
@@ -21,12 +20,6 @@ public final class KvCache {
 
     public int capacity() {
         return capacity;
-    }
-
-    /** Writes T new rows of k and v ([T, kvDim]) at the current end for one layer. */
-    void store(int layer, float[] k, float[] v, int tokens) {
-        System.arraycopy(k, 0, keys[layer], length * kvDim, tokens * kvDim);
-        System.arraycopy(v, 0, values[layer], length * kvDim, tokens * kvDim);
     }
 
     void advance(int tokens) {

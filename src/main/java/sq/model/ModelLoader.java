@@ -5,17 +5,18 @@ import sq.io.InputException;
 import sq.io.TensorSlice;
 
 import java.nio.file.Path;
-import java.util.ArrayList;
-import java.util.List;
 
-/** Hugging Face checkpoint folder -> {@link Model} in fp32 (F16/BF16 weights upcast exactly), shapes checked. */
-public final class ModelLoader {
+/**
+ * Hugging Face checkpoint -> fp32 parameters (F16/BF16 weights upcast exactly), shapes checked. As a
+ * {@link LayerSource} it reads one layer at a time from the memory-mapped files.
+ */
+public final class ModelLoader implements LayerSource {
     private final Checkpoint ckpt;
     private final ModelConfig cfg;
 
-    private ModelLoader(Checkpoint ckpt, ModelConfig cfg) {
+    public ModelLoader(Checkpoint ckpt) {
         this.ckpt = ckpt;
-        this.cfg = cfg;
+        this.cfg = readConfig(ckpt);
     }
 
     public static ModelConfig readConfig(Checkpoint ckpt) {
@@ -29,34 +30,48 @@ public final class ModelLoader {
     }
 
     public static Model load(Checkpoint ckpt) {
-        ModelConfig cfg = readConfig(ckpt);
-        return new ModelLoader(ckpt, cfg).build();
+        return new ModelLoader(ckpt).load();
     }
 
-    private Model build() {
+    @Override
+    public ModelConfig config() {
+        return cfg;
+    }
+
+    @Override
+    public float[] embed() {
+        return tensor(cfg.architecture().embedTokens() + ".weight", cfg.vocab(), cfg.hidden());
+    }
+
+    @Override
+    public float[] positions() {
         Architecture a = cfg.architecture();
+        return a.embedPositions() == null ? null
+                : tensor(a.embedPositions() + ".weight", cfg.maxPositions() + a.positionOffset(), cfg.hidden());
+    }
+
+    @Override
+    public Layer layer(int i) {
+        LayerNames n = cfg.architecture().layer(i);
         int h = cfg.hidden();
-        float[] embed = tensor(a.embedTokens() + ".weight", cfg.vocab(), h);
-        float[] positions = a.embedPositions() == null ? null
-                : tensor(a.embedPositions() + ".weight", cfg.maxPositions() + a.positionOffset(), h);
-        List<Layer> layers = new ArrayList<>(cfg.layers());
-        for (int i = 0; i < cfg.layers(); i++) {
-            LayerNames n = a.layer(i);
-            boolean gated = a.mlp() == Architecture.Mlp.SWIGLU;
-            layers.add(new Layer(norm(n.attnNorm(), h), n.qNorm() == null ? null : norm(n.qNorm(), cfg.headDim()),
-                    n.kNorm() == null ? null : norm(n.kNorm(), cfg.headDim()), norm(n.mlpNorm(), h),
-                    linear(n.q(), h, cfg.qDim()), linear(n.k(), h, cfg.kvDim()), linear(n.v(), h, cfg.kvDim()),
-                    linear(n.o(), cfg.qDim(), h), gated ? linear(n.gate(), h, cfg.intermediate()) : null,
-                    linear(n.up(), h, cfg.intermediate()), linear(n.down(), cfg.intermediate(), h)));
-        }
-        NormWeights finalNorm = norm(a.finalNorm(), h);
-        Linear head;
-        if (cfg.tiedEmbeddings()) {
-            head = new DenseLinear(a.lmHead(), embed, null, h, cfg.vocab());
-        } else {
-            head = linear(a.lmHead(), h, cfg.vocab());
-        }
-        return new Model(cfg, embed, positions, layers, finalNorm, head);
+        boolean gated = cfg.architecture().mlp() == Architecture.Mlp.SWIGLU;
+        return new Layer(norm(n.attnNorm(), h), n.qNorm() == null ? null : norm(n.qNorm(), cfg.headDim()),
+                n.kNorm() == null ? null : norm(n.kNorm(), cfg.headDim()), norm(n.mlpNorm(), h),
+                linear(n.q(), h, cfg.qDim()), linear(n.k(), h, cfg.kvDim()), linear(n.v(), h, cfg.kvDim()),
+                linear(n.o(), cfg.qDim(), h), gated ? linear(n.gate(), h, cfg.intermediate()) : null,
+                linear(n.up(), h, cfg.intermediate()), linear(n.down(), cfg.intermediate(), h));
+    }
+
+    @Override
+    public NormWeights finalNorm() {
+        return norm(cfg.architecture().finalNorm(), cfg.hidden());
+    }
+
+    @Override
+    public Linear lmHead(float[] embed) {
+        String name = cfg.architecture().lmHead();
+        return cfg.tiedEmbeddings() ? new DenseLinear(name, embed, null, cfg.hidden(), cfg.vocab())
+                : linear(name, cfg.hidden(), cfg.vocab());
     }
 
     private float[] tensor(String name, long... shape) {
@@ -67,16 +82,13 @@ public final class ModelLoader {
         return t.toFloats();
     }
 
-    private float[] optional(String name, long... shape) {
-        return ckpt.has(name) ? tensor(name, shape) : null;
-    }
-
     private NormWeights norm(String module, int dim) {
         float[] b = cfg.architecture().norm() == Architecture.Norm.LAYER ? tensor(module + ".bias", dim) : null;
         return new NormWeights(module, tensor(module + ".weight", dim), b);
     }
 
     private Linear linear(String module, int in, int out) {
-        return new DenseLinear(module, tensor(module + ".weight", out, in), optional(module + ".bias", out), in, out);
+        String bias = module + ".bias";
+        return new DenseLinear(module, tensor(module + ".weight", out, in), ckpt.has(bias) ? tensor(bias, out) : null, in, out);
     }
 }

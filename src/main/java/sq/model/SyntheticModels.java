@@ -3,7 +3,6 @@ package sq.model;
 import sq.io.InputException;
 import sq.kernels.Parallel;
 
-import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
@@ -11,14 +10,20 @@ import java.util.SplittableRandom;
 
 /**
  * Models of real shapes with deterministic random weights generated in-process, for benchmarks (no download).
- * Weights are uniform with std 0.02 (like common initializers), norm gains 1.
+ * Weights are uniform with std 0.02 (like common initializers), norm gains 1. Each tensor has its own seed, so a
+ * layer can be generated alone ({@link LayerSource}) and equals the same layer of the whole model.
  */
-public final class SyntheticModels {
+public final class SyntheticModels implements LayerSource {
     private static final Map<String, ModelConfig> SHAPES = Map.of(
             "tinyllama-1.1b", new ModelConfig(new Llama(), 2048, 22, 32, 4, 64, 5632, 32000, 2048, 1e-5f, 10000.0, false, 1, 2),
             "smollm2-360m", new ModelConfig(new Llama(), 960, 32, 15, 5, 64, 2560, 49152, 8192, 1e-5f, 100000.0, true, 1, 2));
 
-    private SyntheticModels() {
+    private final ModelConfig cfg;
+    private final long seed;
+
+    private SyntheticModels(ModelConfig cfg, long seed) {
+        this.cfg = cfg;
+        this.seed = seed;
     }
 
     public static List<String> shapes() {
@@ -31,22 +36,48 @@ public final class SyntheticModels {
         return c;
     }
 
+    public static SyntheticModels source(String shape, long seed) {
+        return new SyntheticModels(config(shape), seed);
+    }
+
     public static Model build(String shape, long seed) {
-        ModelConfig c = config(shape);
-        Architecture a = c.architecture();
-        int h = c.hidden();
-        long[] stream = {seed};
-        float[] embed = random(c.vocab() * h, stream);
-        List<Layer> layers = new ArrayList<>();
-        for (int i = 0; i < c.layers(); i++) {
-            LayerNames n = a.layer(i);
-            layers.add(new Layer(ones(n.attnNorm(), h), null, null, ones(n.mlpNorm(), h),
-                    linear(n.q(), h, c.qDim(), stream), linear(n.k(), h, c.kvDim(), stream), linear(n.v(), h, c.kvDim(), stream),
-                    linear(n.o(), c.qDim(), h, stream), linear(n.gate(), h, c.intermediate(), stream),
-                    linear(n.up(), h, c.intermediate(), stream), linear(n.down(), c.intermediate(), h, stream)));
-        }
-        Linear head = c.tiedEmbeddings() ? new DenseLinear(a.lmHead(), embed, null, h, c.vocab()) : linear(a.lmHead(), h, c.vocab(), stream);
-        return new Model(c, embed, null, layers, ones(a.finalNorm(), h), head);
+        return source(shape, seed).load();
+    }
+
+    @Override
+    public ModelConfig config() {
+        return cfg;
+    }
+
+    @Override
+    public float[] embed() {
+        return random(cfg.vocab() * cfg.hidden(), 0);
+    }
+
+    @Override
+    public float[] positions() {
+        return null;
+    }
+
+    @Override
+    public Layer layer(int i) {
+        LayerNames n = cfg.architecture().layer(i);
+        int h = cfg.hidden(), base = 16 * (i + 1);
+        return new Layer(ones(n.attnNorm(), h), null, null, ones(n.mlpNorm(), h),
+                linear(n.q(), h, cfg.qDim(), base), linear(n.k(), h, cfg.kvDim(), base + 1), linear(n.v(), h, cfg.kvDim(), base + 2),
+                linear(n.o(), cfg.qDim(), h, base + 3), linear(n.gate(), h, cfg.intermediate(), base + 4),
+                linear(n.up(), h, cfg.intermediate(), base + 5), linear(n.down(), cfg.intermediate(), h, base + 6));
+    }
+
+    @Override
+    public NormWeights finalNorm() {
+        return ones(cfg.architecture().finalNorm(), cfg.hidden());
+    }
+
+    @Override
+    public Linear lmHead(float[] embed) {
+        return cfg.tiedEmbeddings() ? new DenseLinear(cfg.architecture().lmHead(), embed, null, cfg.hidden(), cfg.vocab())
+                : linear(cfg.architecture().lmHead(), cfg.hidden(), cfg.vocab(), 1);
     }
 
     private static NormWeights ones(String name, int n) {
@@ -55,20 +86,20 @@ public final class SyntheticModels {
         return new NormWeights(name, w, null);
     }
 
-    private static Linear linear(String name, int in, int out, long[] stream) {
-        return new DenseLinear(name, random(in * out, stream), null, in, out);
+    private Linear linear(String name, int in, int out, int tensor) {
+        return new DenseLinear(name, random(in * out, tensor), null, in, out);
     }
 
     /** Fills in parallel; each 64K block has its own seed so the result does not depend on the thread count. */
-    private static float[] random(int n, long[] stream) {
+    private float[] random(int n, int tensor) {
         float[] w = new float[n];
-        long base = stream[0]++ * 0x9E3779B97F4A7C15L;
+        long base = (seed * 1_000_003L + tensor) * 0x9E3779B97F4A7C15L;
         float a = 0.02f * (float) Math.sqrt(3);
         int block = 1 << 16, blocks = (n + block - 1) / block;
         Parallel.forRange(blocks, (from, to) -> {
             for (int b = from; b < to; b++) {
                 SplittableRandom r = new SplittableRandom(base + b);
-                for (int i = b * block, end = Math.min(n, i + block); i < end; i++) w[i] = (float) (r.nextDouble(-a, a));
+                for (int i = b * block, end = Math.min(n, i + block); i < end; i++) w[i] = (float) r.nextDouble(-a, a);
             }
         });
         return w;

@@ -59,43 +59,9 @@ public final class Transformer {
         if (start + T > cache.capacity())
             throw new InputException("sequence of " + (start + T) + " tokens exceeds the context of " + cache.capacity());
         float[] h = embed(tokens, start);
-        float[] x = new float[T * H], tmp = new float[T * H];
-        float[] q = new float[T * cfg.qDim()], k = new float[T * cfg.kvDim()], v = new float[T * cfg.kvDim()];
-        float[] att = new float[T * cfg.qDim()];
-        float[] a = new float[T * cfg.intermediate()], b = arch.mlp() == Architecture.Mlp.SWIGLU ? new float[T * cfg.intermediate()] : null;
-        for (int l = 0; l < cfg.layers(); l++) {
-            Layer layer = model.layers().get(l);
-            // attention block
-            Norms.apply(arch.norm(), layer.attnNorm, h, x, T, H, cfg.normEps());
-            run(layer.q, x, q, T);
-            run(layer.k, x, k, T);
-            run(layer.v, x, v, T);
-            if (layer.qNorm != null) {
-                Norms.rms(q, q, T * cfg.heads(), cfg.headDim(), 0, layer.qNorm.weight(), cfg.normEps());
-                Norms.rms(k, k, T * cfg.kvHeads(), cfg.headDim(), 0, layer.kNorm.weight(), cfg.normEps());
-            }
-            if (rope != null) {
-                rope.apply(q, T, cfg.heads(), start);
-                rope.apply(k, T, cfg.kvHeads(), start);
-            }
-            cache.store(l, k, v, T);
-            attention(cache.keys[l], cache.values[l], q, att, T, start);
-            run(layer.o, att, tmp, T);
-            VectorOps.axpy(1f, tmp, 0, h, 0, T * H);
-            // MLP block
-            Norms.apply(arch.norm(), layer.mlpNorm, h, x, T, H, cfg.normEps());
-            if (b != null) {
-                run(layer.gate, x, a, T);
-                run(layer.up, x, b, T);
-                for (int i = 0; i < a.length; i++) a[i] = silu(a[i]) * b[i];
-            } else {
-                run(layer.up, x, a, T);
-                for (int i = 0; i < a.length; i++) a[i] = Math.max(a[i], 0f);
-            }
-            run(layer.down, a, tmp, T);
-            VectorOps.axpy(1f, tmp, 0, h, 0, T * H);
-        }
+        for (int l = 0; l < cfg.layers(); l++) runLayer(model.layers().get(l), h, T, cache.keys[l], cache.values[l], start);
         cache.advance(T);
+        float[] x = new float[T * H];
         Norms.apply(arch.norm(), model.finalNorm(), h, x, T, H, cfg.normEps());
         Linear head = model.lmHead();
         if (allLogits) {
@@ -110,7 +76,51 @@ public final class Transformer {
         return logits;
     }
 
-    private float[] embed(int[] tokens, int start) {
+    /**
+     * One decoder layer on the hidden states h [T, hidden] (updated in place) of T tokens at positions start..,
+     * appending their keys and values at row start of this layer's cache arrays ([capacity, kvDim]).
+     * Public so calibration can run a model one layer at a time.
+     */
+    public void runLayer(Layer layer, float[] h, int T, float[] keys, float[] values, int start) {
+        int H = cfg.hidden();
+        float[] x = new float[T * H], tmp = new float[T * H];
+        float[] q = new float[T * cfg.qDim()], k = new float[T * cfg.kvDim()], v = new float[T * cfg.kvDim()];
+        float[] att = new float[T * cfg.qDim()];
+        float[] a = new float[T * cfg.intermediate()], b = arch.mlp() == Architecture.Mlp.SWIGLU ? new float[T * cfg.intermediate()] : null;
+        // attention block
+        Norms.apply(arch.norm(), layer.attnNorm, h, x, T, H, cfg.normEps());
+        run(layer.q, x, q, T);
+        run(layer.k, x, k, T);
+        run(layer.v, x, v, T);
+        if (layer.qNorm != null) {
+            Norms.rms(q, q, T * cfg.heads(), cfg.headDim(), 0, layer.qNorm.weight(), cfg.normEps());
+            Norms.rms(k, k, T * cfg.kvHeads(), cfg.headDim(), 0, layer.kNorm.weight(), cfg.normEps());
+        }
+        if (rope != null) {
+            rope.apply(q, T, cfg.heads(), start);
+            rope.apply(k, T, cfg.kvHeads(), start);
+        }
+        System.arraycopy(k, 0, keys, start * cfg.kvDim(), T * cfg.kvDim());
+        System.arraycopy(v, 0, values, start * cfg.kvDim(), T * cfg.kvDim());
+        attention(keys, values, q, att, T, start);
+        run(layer.o, att, tmp, T);
+        VectorOps.axpy(1f, tmp, 0, h, 0, T * H);
+        // MLP block
+        Norms.apply(arch.norm(), layer.mlpNorm, h, x, T, H, cfg.normEps());
+        if (b != null) {
+            run(layer.gate, x, a, T);
+            run(layer.up, x, b, T);
+            for (int i = 0; i < a.length; i++) a[i] = silu(a[i]) * b[i];
+        } else {
+            run(layer.up, x, a, T);
+            for (int i = 0; i < a.length; i++) a[i] = Math.max(a[i], 0f);
+        }
+        run(layer.down, a, tmp, T);
+        VectorOps.axpy(1f, tmp, 0, h, 0, T * H);
+    }
+
+    /** Token embeddings [T, hidden] (plus learned positions where the architecture has them). */
+    public float[] embed(int[] tokens, int start) {
         int H = cfg.hidden();
         float[] h = new float[tokens.length * H];
         for (int t = 0; t < tokens.length; t++) {

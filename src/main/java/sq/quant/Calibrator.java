@@ -2,13 +2,19 @@ package sq.quant;
 
 import sq.eval.Windows;
 import sq.io.InputException;
-import sq.model.KvCache;
+import sq.model.Layer;
+import sq.model.LayerNames;
+import sq.model.LayerSource;
 import sq.model.Linear;
 import sq.model.LinearObserver;
+import sq.model.Model;
+import sq.model.ModelConfig;
 import sq.model.Transformer;
 
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.function.IntConsumer;
@@ -28,27 +34,39 @@ public final class Calibrator implements LinearObserver {
         this.outputObserved = outputObserved;
     }
 
-    /** progress gets the number of windows done. */
-    public static ActivationStats calibrate(Transformer model, Windows windows, IntConsumer progress) {
-        Set<String> bmmInputs = new java.util.HashSet<>();
-        for (int l = 0; l < model.config().layers(); l++) {
-            var n = model.config().architecture().layer(l);
-            bmmInputs.add(n.q());
-            bmmInputs.add(n.k());
-            bmmInputs.add(n.v());
+    /** Calibrates a model in memory; progress gets the number of (layer, window) steps done, of layers x windows. */
+    public static ActivationStats calibrate(Model model, Windows windows, IntConsumer progress) {
+        return calibrate(LayerSource.of(model), windows, progress);
+    }
+
+    /**
+     * Layer by layer: all windows go through layer 0, then layer 1, ..., so only one decoder layer is materialized
+     * at a time (from a memory-mapped checkpoint, say) plus the hidden states of the windows. Each window still sees
+     * exactly what a whole forward pass from an empty cache would give it.
+     */
+    public static ActivationStats calibrate(LayerSource source, Windows windows, IntConsumer progress) {
+        ModelConfig cfg = source.config();
+        int T = windows.length(), n = windows.count();
+        float[][] hidden = new float[n][];
+        Transformer embedder = new Transformer(new Model(cfg, source.embed(), source.positions(), List.of(), null, null));
+        for (int w = 0; w < n; w++) hidden[w] = embedder.embed(windows.window(w), 0);
+        // without the embedding table from here on: only the current layer is held
+        Transformer tf = new Transformer(new Model(cfg, null, null, List.of(), null, null));
+        Set<String> bmmInputs = new HashSet<>();
+        for (int l = 0; l < cfg.layers(); l++) {
+            LayerNames names = cfg.architecture().layer(l);
+            bmmInputs.addAll(List.of(names.q(), names.k(), names.v()));
         }
         Calibrator c = new Calibrator(bmmInputs);
-        KvCache cache = model.newCache(windows.length());
-        model.setObserver(c);
-        try {
-            for (int w = 0; w < windows.count(); w++) {
+        tf.setObserver(c);
+        float[] keys = new float[T * cfg.kvDim()], values = new float[T * cfg.kvDim()];
+        for (int l = 0; l < cfg.layers(); l++) {
+            Layer layer = source.layer(l);
+            for (int w = 0; w < n; w++) {
                 c.window = windows.first() + w;
-                cache.clear();
-                model.forward(windows.window(w), cache, false);
-                progress.accept(w + 1);
+                tf.runLayer(layer, hidden[w], T, keys, values, 0);
+                progress.accept(l * n + w + 1);
             }
-        } finally {
-            model.setObserver(null);
         }
         Map<String, ActivationStats.Entry> entries = new LinkedHashMap<>();
         c.channelMax.forEach((name, ch) -> entries.put(name,

@@ -2,7 +2,6 @@ package sq.quant;
 
 import sq.eval.Windows;
 import sq.model.Model;
-import sq.model.Transformer;
 
 import java.util.Map;
 import java.util.function.IntConsumer;
@@ -26,7 +25,7 @@ public final class SmoothQuant {
 
     /** alpha: a number in [0, 1] or null for the per-group automatic search. */
     public static Result quantize(Model fp32, Windows calib, Float alpha, Scheme scheme, IntConsumer progress) {
-        ActivationStats stats = Calibrator.calibrate(new Transformer(fp32), calib, progress);
+        ActivationStats stats = Calibrator.calibrate(fp32, calib, progress);
         return quantize(fp32, stats, calib, alpha, scheme);
     }
 
@@ -40,7 +39,7 @@ public final class SmoothQuant {
             s = Smoother.smooth(fp32, stats, g -> chosen.get(g.norm()));
         }
         ActivationStats smoothedStats = scheme.activations() == ActivationGranularity.PER_TENSOR_STATIC
-                ? Calibrator.calibrate(new Transformer(s.model()), calib, w -> { }) : stats;
+                ? Calibrator.calibrate(s.model(), calib, w -> { }) : stats;
         return new Result(FakeQuantizer.quantize(s.model(), scheme, smoothedStats), s.model(), scheme, stats, smoothedStats,
                 s.alphas(), s.factors());
     }

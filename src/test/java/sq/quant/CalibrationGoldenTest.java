@@ -32,7 +32,7 @@ class CalibrationGoldenTest {
         Path dir = Fixtures.bundled("tiny/" + arch);
         Model model = ModelLoader.load(dir);
         Windows w = GoldenTables.windows(Tokenizer.load(dir.resolve("tokenizer.json")), Fixtures.bundled("text/calib.txt"), 0, 4);
-        ActivationStats stats = Calibrator.calibrate(new Transformer(model), w, i -> { });
+        ActivationStats stats = Calibrator.calibrate(model, w, i -> { });
         try (SafetensorsFile g = SafetensorsFile.open(dir.resolve("golden.safetensors"))) {
             stats.entries().forEach((name, e) ->
                     SmoothingGoldenTest.assertClose(e.channelMax(), g.get("act_scales." + name).toFloats(), 1e-5, name));
@@ -54,7 +54,7 @@ class CalibrationGoldenTest {
 
     private static void check(Model model, Tokenizer tok, Path text, int first, Path golden) throws Exception {
         Windows w = GoldenTables.windows(tok, text, first, 16);
-        ActivationStats stats = Calibrator.calibrate(new Transformer(model), w, i -> { });
+        ActivationStats stats = Calibrator.calibrate(model, w, i -> { });
         try (SafetensorsFile g = SafetensorsFile.open(golden.resolve("act_scales.safetensors"))) {
             assertThat(stats.entries().keySet()).containsExactlyInAnyOrderElementsOf(g.tensors().keySet());
             stats.entries().forEach((name, e) -> SmoothingGoldenTest.assertClose(e.channelMax(), g.get(name).toFloats(), 1e-5, name));
@@ -63,7 +63,7 @@ class CalibrationGoldenTest {
         // static scales of the smoothed models (what O3 uses on the smoothed rows)
         for (String alpha : new String[]{"0.50", "0.85"}) {
             Model smoothed = Smoother.smooth(model, stats, Float.parseFloat(alpha)).model();
-            checkStatic(Calibrator.calibrate(new Transformer(smoothed), w, i -> { }), Json.read(golden.resolve("static_scales_a" + alpha + ".json")));
+            checkStatic(Calibrator.calibrate(smoothed, w, i -> { }), Json.read(golden.resolve("static_scales_a" + alpha + ".json")));
         }
     }
 
@@ -79,12 +79,33 @@ class CalibrationGoldenTest {
         });
     }
 
+    /** Layer-by-layer calibration from the memory-mapped checkpoint sees exactly what whole forward passes see. */
+    @Test
+    void layerwiseFromCheckpointEqualsWholeForwardPasses() throws Exception {
+        Path dir = Fixtures.bundled("tiny/qwen3");
+        Model model = ModelLoader.load(dir);
+        Windows w = GoldenTables.windows(Tokenizer.load(dir.resolve("tokenizer.json")), Fixtures.bundled("text/calib.txt"), 0, 3);
+        java.util.Map<String, float[]> seen = new java.util.HashMap<>();
+        Transformer tf = new Transformer(model);
+        tf.setObserver((linear, x, y, tokens) -> {
+            float[] m = seen.computeIfAbsent(linear.name(), k -> new float[linear.in()]);
+            for (int i = 0; i < tokens * linear.in(); i++) m[i % linear.in()] = Math.max(m[i % linear.in()], Math.abs(x[i]));
+        });
+        for (int i = 0; i < w.count(); i++) tf.forward(w.window(i), tf.newCache(w.length()), false);
+        ActivationStats stats;
+        try (sq.io.Checkpoint ckpt = sq.io.Checkpoint.open(dir)) {
+            stats = Calibrator.calibrate(new ModelLoader(ckpt), w, i -> { });
+        }
+        assertThat(stats.entries().keySet()).containsExactlyInAnyOrderElementsOf(seen.keySet());
+        seen.forEach((name, m) -> assertThat(stats.channelMax(name)).as(name).containsExactly(m));
+    }
+
     @Test
     void statsSurviveSaveAndLoad(@org.junit.jupiter.api.io.TempDir Path tmp) throws Exception {
         Path dir = Fixtures.bundled("tiny/llama");
         Model model = ModelLoader.load(dir);
         Windows w = GoldenTables.windows(Tokenizer.load(dir.resolve("tokenizer.json")), Fixtures.bundled("text/calib.txt"), 0, 1);
-        ActivationStats stats = Calibrator.calibrate(new Transformer(model), w, i -> { });
+        ActivationStats stats = Calibrator.calibrate(model, w, i -> { });
         stats.save(tmp.resolve("s.safetensors"));
         ActivationStats back = ActivationStats.load(tmp.resolve("s.safetensors"));
         assertThat(back.entries().keySet()).containsExactlyInAnyOrderElementsOf(stats.entries().keySet());
@@ -107,7 +128,7 @@ class CalibrationGoldenTest {
                 new DenseLinear(up.name(), w, null, up.in(), up.out()), l1.down));
         Model broken = new Model(model.config(), model.embed(), null, layers, model.finalNorm(), model.lmHead());
         Windows win = Windows.of(new int[]{1, 2, 3, 4, 5, 6, 7, 8}, 4, 0, 2, "ids");
-        assertThatThrownBy(() -> Calibrator.calibrate(new Transformer(broken), win, i -> { }))
+        assertThatThrownBy(() -> Calibrator.calibrate(broken, win, i -> { }))
                 .isInstanceOf(InputException.class).hasMessageContaining("model.layers.1.mlp.down_proj")
                 .hasMessageContaining("window 0, token 0");
     }

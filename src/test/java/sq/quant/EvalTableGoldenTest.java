@@ -6,7 +6,6 @@ import sq.eval.EvalTable;
 import sq.eval.Windows;
 import sq.model.Model;
 import sq.model.ModelLoader;
-import sq.model.Transformer;
 import sq.testing.Fixtures;
 import sq.tokenizer.Tokenizer;
 
@@ -64,7 +63,7 @@ class EvalTableGoldenTest {
     /** @param naivePerTensorTolerance relative tolerance for the unsmoothed O2/O3 rows (see the class comment) */
     private static List<EvalTable.Row> check(Model model, Windows calib, Windows eval, Path golden, double naivePerTensorTolerance) {
         JsonNode results = GoldenTables.results(golden);
-        ActivationStats stats = Calibrator.calibrate(new Transformer(model), calib, i -> { });
+        ActivationStats stats = Calibrator.calibrate(model, calib, i -> { });
         List<EvalTable.Row> rows = new EvalTable(model, stats, calib, eval, System.out::println)
                 .run(new EvalTable.Options(AlphaSpec.parse("0.5,0.85"), List.copyOf(Scheme.PRESETS.values()), false, 0));
         double fp = results.get("ppl").get("fp32").asDouble();

@@ -1,0 +1,66 @@
+package sq.model;
+
+/**
+ * Where a model's parameters come from, one piece at a time, so work that goes layer by layer (calibration of
+ * large models) never holds more than one decoder layer in float: a checkpoint on disk, generated weights, or a
+ * model already in memory.
+ */
+public interface LayerSource {
+    ModelConfig config();
+
+    /** Token embeddings [vocab, hidden]. */
+    float[] embed();
+
+    /** Learned positions [maxPositions + offset, hidden], or null. */
+    float[] positions();
+
+    /** Decoder layer i, materialized now. */
+    Layer layer(int i);
+
+    NormWeights finalNorm();
+
+    /** The output projection; may share the embedding array when tied. */
+    Linear lmHead(float[] embed);
+
+    /** The whole model in memory. */
+    default Model load() {
+        ModelConfig c = config();
+        float[] embed = embed();
+        java.util.List<Layer> layers = new java.util.ArrayList<>(c.layers());
+        for (int i = 0; i < c.layers(); i++) layers.add(layer(i));
+        return new Model(c, embed, positions(), layers, finalNorm(), lmHead(embed));
+    }
+
+    /** A model already in memory as a source. */
+    static LayerSource of(Model m) {
+        return new LayerSource() {
+            public ModelConfig config() {
+                return m.config();
+            }
+
+            public float[] embed() {
+                return m.embed();
+            }
+
+            public float[] positions() {
+                return m.positions();
+            }
+
+            public Layer layer(int i) {
+                return m.layers().get(i);
+            }
+
+            public NormWeights finalNorm() {
+                return m.finalNorm();
+            }
+
+            public Linear lmHead(float[] embed) {
+                return m.lmHead();
+            }
+
+            public Model load() {
+                return m;
+            }
+        };
+    }
+}
