@@ -94,6 +94,10 @@ final class EvalCommand implements Callable<Integer> {
             else o.put("bmm", r.bmm());
             o.put("ppl", r.ppl());
             if (!r.note().isEmpty()) o.put("note", r.note());
+            if (r.groupAlphas() != null) {
+                ObjectNode g = o.putObject("group_alphas");
+                r.groupAlphas().forEach(g::put);
+            }
         }
         return a;
     }

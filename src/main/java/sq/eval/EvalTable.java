@@ -24,7 +24,12 @@ public final class EvalTable {
      * @param alpha  a Float, "auto", or null (no smoothing)
      * @param note   e.g. the share of channels kept in FP by LLM.int8(), or the chosen alphas
      */
-    public record Row(String method, Object alpha, String scheme, String weights, String activations, Boolean bmm, double ppl, String note) {
+    public record Row(String method, Object alpha, String scheme, String weights, String activations, Boolean bmm, double ppl, String note,
+                      Map<String, Float> groupAlphas) {
+        /** A row without per-group alphas. */
+        public Row(String method, Object alpha, String scheme, String weights, String activations, Boolean bmm, double ppl, String note) {
+            this(method, alpha, scheme, weights, activations, bmm, ppl, note, null);
+        }
     }
 
     /** What to run: alphas (and auto), schemes, whether to add the baselines, calibration tokens for the alpha search. */
@@ -62,7 +67,8 @@ public final class EvalTable {
                 Map<String, Float> chosen = AlphaSearch.search(fp32, stats, inputs, s);
                 Model smoothed = Smoother.smooth(fp32, stats, g -> chosen.get(g.norm())).model();
                 ActivationStats smoothedStats = s.activations() == sq.quant.ActivationGranularity.PER_TENSOR_STATIC ? calibrate(smoothed) : stats;
-                rows.add(row("smoothquant", "auto", s, FakeQuantizer.quantize(smoothed, s, smoothedStats), "alphas " + summarize(chosen)));
+                Row r = row("smoothquant", "auto", s, FakeQuantizer.quantize(smoothed, s, smoothedStats), "alphas " + summarize(chosen));
+                rows.add(new Row(r.method(), r.alpha(), r.scheme(), r.weights(), r.activations(), r.bmm(), r.ppl(), r.note(), chosen));
             }
         }
         if (o.baselines()) {
@@ -70,7 +76,7 @@ public final class EvalTable {
             rows.add(row("zeroquant", null, zq, FakeQuantizer.quantize(fp32, zq, stats), "group size 128"));
             FakeQuantizer.MixedResult mixed = FakeQuantizer.llmInt8(fp32, stats);
             rows.add(new Row("llm.int8", null, "llm.int8", "per_channel", "per_token", false, ppl("llm.int8", mixed.model()),
-                    String.format("%.2f%% of input channels kept in FP (max|x| > %.1f)", 100 * mixed.fpChannelShare(), FakeQuantizer.LLM_INT8_THRESHOLD)));
+                    String.format("%.2f%% of input channels kept in FP (max|x| > %.1f)", 100 * mixed.fpChannelShare(), FakeQuantizer.LLM_INT8_THRESHOLD), null));
         }
         return rows;
     }
@@ -82,7 +88,7 @@ public final class EvalTable {
     private Row row(String method, Object alpha, Scheme s, Model m, String note) {
         String label = method + (alpha == null ? "" : " a=" + alpha) + (s == null ? "" : " " + s.name());
         return new Row(method, alpha, s == null ? null : s.name(), s == null ? null : s.weights().id, s == null ? null : s.activations().id,
-                s == null ? null : s.bmm(), ppl(label, m), note);
+                s == null ? null : s.bmm(), ppl(label, m), note, null);
     }
 
     private double ppl(String label, Model m) {

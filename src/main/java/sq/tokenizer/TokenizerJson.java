@@ -34,7 +34,7 @@ final class TokenizerJson {
         this.file = file;
     }
 
-    static HfTokenizer load(Path file) {
+    static Tokenizer load(Path file) {
         TokenizerJson reader = new TokenizerJson(file);
         return reader.tokenizer(reader.read());
     }
@@ -57,7 +57,8 @@ final class TokenizerJson {
         return root;
     }
 
-    private HfTokenizer tokenizer(JsonNode root) {
+    private Tokenizer tokenizer(JsonNode root) {
+        if (object(root, "model", "model").path("type").asText().equals("WordPiece")) return wordPiece(root);
         BpeModel model = model(object(root, "model", "model"));
         List<AddedTokens.Token> added = addedTokens(root.path("added_tokens"), model.vocab());
         Normalizer normalizer = optional(root, "normalizer", this::normalizer);
@@ -161,8 +162,12 @@ final class TokenizerJson {
             case "Prepend" -> Normalizer.prepend(text(node, "prepend", where));
             case "Replace" -> Normalizer.replace(pattern(node, where), text(node, "content", where));
             case "Sequence" -> Normalizer.sequence(list(node, "normalizers", where, this::normalizer));
+            case "BertNormalizer" -> new BertNormalizer(node.path("clean_text").asBoolean(true),
+                    node.path("handle_chinese_chars").asBoolean(true),
+                    node.path("strip_accents").isBoolean() ? node.get("strip_accents").asBoolean() : null,
+                    node.path("lowercase").asBoolean(true));
             default -> throw unsupported(where + ".type", type,
-                    "NFC, NFD, NFKC, NFKD, Lowercase, Prepend, Replace, Sequence");
+                    "NFC, NFD, NFKC, NFKD, Lowercase, Prepend, Replace, Sequence, BertNormalizer");
         };
     }
 
@@ -174,7 +179,8 @@ final class TokenizerJson {
             case "Split" -> new RegexSplit(pattern(node, where), behavior(node, where),
                     node.path("invert").asBoolean(false));
             case "Sequence" -> PreTokenizer.sequence(list(node, "pretokenizers", where, this::preTokenizer));
-            default -> throw unsupported(where + ".type", type, "ByteLevel, Split, Sequence");
+            case "BertPreTokenizer" -> new BertPreTokenizer();
+            default -> throw unsupported(where + ".type", type, "ByteLevel, Split, Sequence, BertPreTokenizer");
         };
     }
 
@@ -206,7 +212,8 @@ final class TokenizerJson {
                 yield Decoder.strip(content.codePointAt(0), node.path("start").asInt(0), node.path("stop").asInt(0));
             }
             case "Sequence" -> Decoder.sequence(list(node, "decoders", where, this::decoder));
-            default -> throw unsupported(where + ".type", type, "ByteLevel, Replace, ByteFallback, Fuse, Strip, Sequence");
+            case "WordPiece" -> new WordPieceDecoder(node.path("prefix").asText("##"), node.path("cleanup").asBoolean(true));
+            default -> throw unsupported(where + ".type", type, "ByteLevel, Replace, ByteFallback, Fuse, Strip, Sequence, WordPiece");
         };
     }
 
@@ -225,6 +232,32 @@ final class TokenizerJson {
             }
         }
         throw error(where + ".pattern", "expected {\"String\": ...} or {\"Regex\": ...}, got " + p);
+    }
+
+    /** A BERT-style file: WordPiece model, the same pipeline components, truncation.max_length if set. */
+    private WordPieceTokenizer wordPiece(JsonNode root) {
+        JsonNode node = root.get("model");
+        Map<String, Integer> vocab = new HashMap<>();
+        object(node, "vocab", "model.vocab").properties().forEach(e -> {
+            JsonNode id = e.getValue();
+            if (!id.canConvertToInt() || id.asInt() < 0 || id.asInt() >= MAX_ID) {
+                throw error("model.vocab[\"" + e.getKey() + "\"]", "expected an id in 0.." + (MAX_ID - 1) + ", got " + id);
+            }
+            vocab.put(e.getKey(), id.asInt());
+        });
+        WordPieceModel model;
+        try {
+            model = new WordPieceModel(vocab, node.path("unk_token").asText("[UNK]"),
+                    node.path("continuing_subword_prefix").asText("##"), node.path("max_input_chars_per_word").asInt(100));
+        } catch (IllegalArgumentException e) {
+            throw error("model", e.getMessage());
+        }
+        JsonNode template = template(root.path("post_processor"));
+        JsonNode maxLength = root.path("truncation").path("max_length");
+        return new WordPieceTokenizer(model, addedTokens(root.path("added_tokens"), vocab),
+                optional(root, "normalizer", this::normalizer), optional(root, "pre_tokenizer", this::preTokenizer),
+                optional(root, "decoder", this::decoder), templateToken(template, 0), templateToken(template, -1),
+                maxLength.canConvertToInt() && maxLength.asInt() > 0 ? maxLength.asInt() : Integer.MAX_VALUE);
     }
 
     // ---- post-processor: only to tell which special tokens frame a sequence ----

@@ -1,0 +1,77 @@
+package sq.bert;
+
+import sq.io.InputException;
+import sq.model.DenseLinear;
+import sq.quant.ActivationGranularity;
+import sq.quant.ActivationStats;
+import sq.quant.FakeQuantLinear;
+import sq.quant.Quantizer;
+import sq.quant.Scheme;
+
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.function.IntConsumer;
+
+/**
+ * W8A8 for encoders: every encoder linear (q, k, v, o, fc1, fc2; not the embeddings) becomes simulated int8 under a
+ * scheme, with the query/key/value outputs quantized too where the scheme quantizes the attention BMM inputs.
+ * {@link #smoothQuant} is the whole method: calibrate, smooth (fixed or per-group automatic alpha), re-calibrate
+ * where the scheme has static scales, quantize.
+ */
+public final class BertQuantizer {
+    private BertQuantizer() {
+    }
+
+    /** @param stats calibration of this (possibly smoothed) model; static schemes read their scales from it */
+    public static BertModel quantize(BertModel model, Scheme scheme, ActivationStats stats) {
+        boolean isStatic = scheme.activations() == ActivationGranularity.PER_TENSOR_STATIC;
+        return model.mapLinears(l -> {
+            DenseLinear d = BertSmoothing.dense(l);
+            ActivationStats.Entry e = isStatic ? stats.get(d.name()) : null;
+            boolean quantOut = scheme.bmm() && BertCalibrator.isBmmInput(d.name());
+            if (e != null && quantOut && Float.isNaN(e.outputMax()))
+                throw new InputException("calibration statistics lack the output max of " + d.name() + " needed by the static scheme");
+            return new FakeQuantLinear(d.name(), Quantizer.weights(d.weight(), d.out(), d.in(), scheme.weights(), scheme.groupSize()),
+                    d.bias(), d.in(), d.out(), scheme.activations(), e == null ? 0 : e.inputMax(), quantOut,
+                    e == null ? 0 : e.outputMax());
+        });
+    }
+
+    /**
+     * @param quantized the W8A8 model
+     * @param smoothed  the smoothed fp32 model
+     * @param alphas    alpha per group (by {@link BertSmoothing#groupName})
+     */
+    public record Result(BertModel quantized, BertModel smoothed, Map<String, Float> alphas) {
+    }
+
+    /**
+     * @param stats  calibration of the fp32 model on calib (see {@link BertCalibrator})
+     * @param alpha  a value in [0, 1], or null for the per-group search
+     * @param maxSearchTokens calibration tokens the alpha search looks at
+     */
+    public static Result smoothQuant(BertModel fp32, ActivationStats stats, List<int[]> calib, Float alpha, Scheme scheme,
+                                     Set<BertSmoothing.Group> groups, int maxSearchTokens) {
+        BertSmoothing.Result s;
+        if (alpha != null) {
+            s = BertSmoothing.smooth(fp32, stats, groups, alpha);
+        } else {
+            Map<String, Float> chosen = BertSmoothing.searchAlphas(fp32, stats, calib, maxSearchTokens, scheme, groups);
+            s = BertSmoothing.smooth(fp32, stats, groups, chosen::get);
+        }
+        ActivationStats smoothedStats = scheme.activations() == ActivationGranularity.PER_TENSOR_STATIC
+                ? BertCalibrator.calibrate(s.model(), calib, i -> { }) : stats;
+        return new Result(quantize(s.model(), scheme, smoothedStats), s.model(), s.alphas());
+    }
+
+    /** Naive W8A8 (no smoothing). */
+    public static BertModel naive(BertModel fp32, ActivationStats stats, Scheme scheme) {
+        return quantize(fp32, scheme, stats);
+    }
+
+    /** Calibration with a no-op progress. */
+    public static ActivationStats calibrate(BertModel model, List<int[]> calib, IntConsumer progress) {
+        return BertCalibrator.calibrate(model, calib, progress);
+    }
+}

@@ -1,0 +1,67 @@
+package sq.tokenizer;
+
+import java.util.Map;
+
+/**
+ * HF tokenizers' WordPiece model: a word becomes its greedy longest-match-first pieces from the vocab, every piece
+ * after the first spelled with the continuing-subword prefix ("##"); a word with a part no piece matches, or longer
+ * than max_input_chars_per_word code points, becomes the single unknown token.
+ */
+final class WordPieceModel {
+    private final Map<String, Integer> vocab;
+    private final int unkId;
+    private final String prefix;
+    private final int maxInputChars;
+
+    /** @throws IllegalArgumentException if the unknown token is not in the vocab */
+    WordPieceModel(Map<String, Integer> vocab, String unkToken, String prefix, int maxInputChars) {
+        this.vocab = Map.copyOf(vocab);
+        Integer unk = vocab.get(unkToken);
+        if (unk == null) throw new IllegalArgumentException("unk_token \"" + unkToken + "\" is not in the vocab");
+        this.unkId = unk;
+        this.prefix = prefix;
+        this.maxInputChars = maxInputChars;
+    }
+
+    Map<String, Integer> vocab() {
+        return vocab;
+    }
+
+    String prefix() {
+        return prefix;
+    }
+
+    /** Appends the ids of one pre-tokenized word. */
+    void encode(String word, IntList out) {
+        if (word.isEmpty()) return;
+        if (word.codePointCount(0, word.length()) > maxInputChars) {
+            out.add(unkId);
+            return;
+        }
+        IntList pieces = new IntList(8);
+        int start = 0;
+        StringBuilder candidate = new StringBuilder(word.length() + prefix.length());
+        while (start < word.length()) {
+            int end = word.length();
+            int found = -1;
+            while (start < end) {
+                candidate.setLength(0);
+                if (start > 0) candidate.append(prefix);
+                candidate.append(word, start, end);
+                Integer id = vocab.get(candidate.toString());
+                if (id != null) {
+                    found = id;
+                    break;
+                }
+                end -= Character.charCount(word.codePointBefore(end));
+            }
+            if (found < 0) { // a part no piece matches: the whole word is unknown
+                out.add(unkId);
+                return;
+            }
+            pieces.add(found);
+            start = end;
+        }
+        out.addAll(pieces.toArray());
+    }
+}
