@@ -19,6 +19,7 @@ final class CommonOptions {
     void apply() {
         if (threads < 0) throw new sq.io.InputException("--threads must be positive");
         Parallel.setThreads(threads);
+        Progress.silent = quiet;
         if (!quiet) System.err.println("sq: " + KernelInfo.describe());
     }
 }

@@ -42,9 +42,8 @@ final class DemoCommand implements Runnable {
 
         System.out.println("== stories260K (" + m.model().config().parameterCount() + " parameters): calibration on 16 windows ==");
         ActivationStats stats = CalibrationOptions.calibrate(LayerSource.of(m.model()), calib);
-        EvalTable table = new EvalTable(m.model(), stats, calib, eval, common.quiet ? s -> { } : s -> System.err.println("sq: " + s));
-        List<EvalTable.Row> rows = table.run(new EvalTable.Options(AlphaSpec.parse(String.valueOf(ALPHA)),
-                Scheme.PRESETS.values().stream().toList(), true, 4096));
+        List<EvalTable.Row> rows = EvalCommand.runTable(m, stats, calib, eval, new EvalTable.Options(AlphaSpec.parse(String.valueOf(ALPHA)),
+                Scheme.PRESETS.values().stream().toList(), true, 4096), common.quiet);
         System.out.println();
         System.out.println("== perplexity on TinyStories validation, 40 windows x 256 tokens (simulated W8A8) ==");
         EvalCommand.printTable(rows);

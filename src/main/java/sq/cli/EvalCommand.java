@@ -73,12 +73,20 @@ final class EvalCommand implements Callable<Integer> {
         Windows calib = calibration.windows(m.tokenizer());
         Windows eval = Windows.of(m.tokenizer().encode(TextFiles.read(text)), window, 0, windows, text.toString());
         ActivationStats stats = actScales != null ? ActivationStats.load(actScales) : CalibrationOptions.calibrate(LayerSource.of(m.model()), calib);
-        EvalTable table = new EvalTable(m.model(), stats, calib, eval, common.quiet ? s -> { } : s -> System.err.println("sq: " + s));
-        List<EvalTable.Row> rows = table.run(new EvalTable.Options(alphas, schemeList, baselines, 4096));
+        List<EvalTable.Row> rows = runTable(m, stats, calib, eval, new EvalTable.Options(alphas, schemeList, baselines, 4096), common.quiet);
         if (json) System.out.println(toJson(rows).toPrettyString());
         else if (csv) printCsv(rows);
         else printTable(rows);
         return 0;
+    }
+
+    /** Runs the table with a progress bar on a terminal, one log line per row otherwise. */
+    static List<EvalTable.Row> runTable(LoadedModel m, ActivationStats stats, Windows calib, Windows eval, EvalTable.Options o, boolean quiet) {
+        try (Progress p = new Progress("eval", EvalTable.rowCount(o))) {
+            boolean lines = !quiet && !p.isLive();
+            return new EvalTable(m.model(), stats, calib, eval, lines ? s -> System.err.println("sq: " + s) : s -> { })
+                    .onProgress(quiet ? n -> { } : p::stepTo).run(o);
+        }
     }
 
     static ArrayNode toJson(List<EvalTable.Row> rows) {

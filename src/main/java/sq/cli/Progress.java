@@ -16,17 +16,25 @@ final class Progress implements AutoCloseable {
     private final long total;
     private final PrintStream err = System.err;
     private long lastDecile = -1;
+    /** Set by --quiet: no bar, no lines. */
+    static volatile boolean silent;
 
     Progress(String task, long total) {
         this.task = task;
         this.total = total;
-        this.bar = System.console() != null && System.console().isTerminal()
+        this.bar = !silent && System.console() != null && System.console().isTerminal()
                 ? new ProgressBarBuilder().setTaskName(task).setInitialMax(total).setStyle(ProgressBarStyle.ASCII)
                 .setConsumer(new me.tongfei.progressbar.ConsoleProgressBarConsumer(err)).build()
                 : null;
     }
 
+    /** True when a live bar is drawn (stderr is a terminal): callers then skip their own log lines. */
+    boolean isLive() {
+        return bar != null;
+    }
+
     void stepTo(long done) {
+        if (silent) return;
         if (bar != null) {
             bar.stepTo(done);
             return;

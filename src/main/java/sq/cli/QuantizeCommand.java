@@ -66,8 +66,10 @@ final class QuantizeCommand implements Callable<Integer> {
         Double before = null, after = null;
         if (text != null) {
             Windows eval = Windows.of(m.tokenizer().encode(TextFiles.read(text)), 256, 0, windows, text.toString());
-            before = Perplexity.evaluate(new Transformer(m.model()), eval, w -> { }).ppl();
-            after = Perplexity.evaluate(new Transformer(r.quantized()), eval, w -> { }).ppl();
+            try (Progress p = new Progress("ppl fp32 and W8A8", 2L * windows)) {
+                before = Perplexity.evaluate(new Transformer(m.model()), eval, p::stepTo).ppl();
+                after = Perplexity.evaluate(new Transformer(r.quantized()), eval, w -> p.stepTo(windows + w)).ppl();
+            }
             System.out.printf("perplexity %.4f (fp32) -> %.4f (SmoothQuant %s, simulated)%n", before, after, s.name());
         }
         Path source = Files.isDirectory(m.path()) ? m.path() : null;

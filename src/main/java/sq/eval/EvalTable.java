@@ -14,6 +14,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.function.Consumer;
+import java.util.function.IntConsumer;
 
 /**
  * The paper's comparison table: FP32; naive W8A8 (no smoothing) and SmoothQuant (each alpha, and auto) under each
@@ -40,6 +41,8 @@ public final class EvalTable {
     private final ActivationStats stats;
     private final Windows calib, eval;
     private final Consumer<String> log;
+    private IntConsumer progress = n -> { };
+    private int evaluated;
 
     public EvalTable(Model fp32, ActivationStats stats, Windows calib, Windows eval, Consumer<String> log) {
         this.fp32 = fp32;
@@ -47,6 +50,18 @@ public final class EvalTable {
         this.calib = calib;
         this.eval = eval;
         this.log = log;
+    }
+
+    /** Gets the number of perplexity evaluations done so far (of {@link #rowCount}). */
+    public EvalTable onProgress(IntConsumer progress) {
+        this.progress = progress;
+        return this;
+    }
+
+    /** How many rows (perplexity evaluations) {@link #run} produces for these options. */
+    public static int rowCount(Options o) {
+        int perScheme = 1 + o.alphas().values().size() + (o.alphas().auto() ? 1 : 0);
+        return 1 + o.schemes().size() * perScheme + (o.baselines() ? 2 : 0);
     }
 
     public List<Row> run(Options o) {
@@ -94,6 +109,7 @@ public final class EvalTable {
     private double ppl(String label, Model m) {
         Perplexity.Result r = Perplexity.evaluate(new Transformer(m), eval, w -> { });
         log.accept(String.format("%-32s ppl %.4f (%.1f s)", label, r.ppl(), r.seconds()));
+        progress.accept(++evaluated);
         return r.ppl();
     }
 

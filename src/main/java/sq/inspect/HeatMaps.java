@@ -49,8 +49,8 @@ final class HeatMaps {
         String alpha = String.format(Locale.ROOT, "alpha %.2f", g.alpha());
         String xWhere = String.format(Locale.ROOT, "layer %d, input of %s, calibration window %d (%d tokens x %d channels)%s",
                 g.layer(), linears, windowNumber, T, in, pooledNote(xb));
-        String wWhere = String.format(Locale.ROOT, "layer %d, %s stacked (%d outputs x %d inputs)%s", g.layer(), stacked, rows, in,
-                pooledNote(wb));
+        String wWhere = String.format(Locale.ROOT, "layer %d, %s%s (%d outputs x %d inputs)%s", g.layer(), stacked,
+                g.outs().length > 1 ? " stacked" : "", rows, in, pooledNote(wb));
         List<Panel> out = new ArrayList<>();
         out.add(new Panel("x_before", Charts.heatmap(xb, "|X| before smoothing", xWhere + "\n" + Summary.of(g.xBefore(), T, in).text(),
                 "channel", "token", "|X|", xUpper, new double[0]), "|X| before smoothing, layer " + g.layer() + " " + linears + " input"));

@@ -57,8 +57,9 @@ final class HtmlPage {
         figure(layers, four.get(1), "|X| after smoothing: X &middot; diag(s)<sup>-1</sup>, the input the smoothed model computes, "
                 + "on the same colour scale; the outlier columns are flattened.");
         layers.append("</div>\n<div class=\"pair\">\n");
-        figure(layers, four.get(2), "|W| before smoothing: the weights of " + esc(linears) + " stacked by output rows "
-                + "(white lines between matrices), columns = input channels.");
+        figure(layers, four.get(2), "|W| before smoothing: the weights of " + esc(linears)
+                + (g.outs().length > 1 ? " stacked by output rows (white lines between matrices)" : ", one row per output channel")
+                + ", columns = input channels.");
         figure(layers, four.get(3), "|W| after smoothing: W &middot; diag(s) on the same colour scale; column j grows by s<sub>j</sub>, "
                 + "most where the activation outliers were: the weights take over part of the quantization difficulty.");
         layers.append("</div>\n");
@@ -71,12 +72,12 @@ final class HtmlPage {
                 + "dashed: the same scheme without smoothing (naive W8A8); black: FP32. Evaluated on " + esc(s.source())
                 + ". Few windows keep this quick, so differences well under 1% are noise. Numbers: "
                 + "<a href=\"sweep.csv\">sweep.csv</a>, <a href=\"sweep.json\">sweep.json</a>.");
-        sb.append("<table>\n<tr><th>scheme</th><th>naive W8A8</th><th>best alpha</th><th>best SmoothQuant</th><th>FP32</th></tr>\n");
+        sb.append("<table>\n<tr><th>scheme</th><th>naive W8A8</th><th>best alpha</th><th>best SmoothQuant</th><th>auto alpha</th><th>FP32</th></tr>\n");
         for (String scheme : s.schemes()) {
             Map.Entry<Float, Double> best = s.best(scheme);
             sb.append("<tr><td>").append(esc(scheme)).append("</td><td>").append(ppl(s.naive().get(scheme))).append("</td><td>")
                     .append(best == null ? "-" : Sweep.alpha(best.getKey())).append("</td><td>").append(best == null ? "-" : ppl(best.getValue()))
-                    .append("</td><td>").append(ppl(s.fp32())).append("</td></tr>\n");
+                    .append("</td><td>").append(ppl(s.auto().get(scheme))).append("</td><td>").append(ppl(s.fp32())).append("</td></tr>\n");
         }
         sb.append("</table>\n</section>\n");
         sweep = sb.toString();

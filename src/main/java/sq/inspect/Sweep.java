@@ -95,7 +95,7 @@ public record Sweep(double fp32, Map<String, Double> naive, Map<String, TreeMap<
             rows.add(new EvalTable.Row(n.get("method").asText(), alpha, scheme, null, null, null, n.get("ppl").asDouble(), ""));
             i++;
         }
-        Sweep s = of(rows, "the rows of " + file.getFileName());
+        Sweep s = of(rows, "the rows of " + file.getFileName() + " (./sq eval --json)");
         if (s.curves().isEmpty() && s.naive().isEmpty()) throw InputException.of(file, "has no naive or smoothquant rows to plot");
         return s;
     }

@@ -1,20 +1,21 @@
 package sq.quant;
 
+import sq.kernels.Int8Quantize;
+
 /**
  * Symmetric absmax int8 fake quantization, bit-for-bit as the reference fake_quant.py does it in float32:
  * scale = max(max|v|, 1e-5) / 127; v_q = round_half_even(v / scale) * scale. The static variant saturates to
  * [-128, 127] like real int8 kernels (dynamic scales never exceed 127 by construction).
  */
 public final class Quantizer {
-    public static final float QMAX = 127f;
-    static final float MIN_SCALE_BASE = 1e-5f;
+    public static final float QMAX = Int8Quantize.QMAX;
 
     private Quantizer() {
     }
 
-    /** The scale for a block whose largest magnitude is absMax. */
+    /** The scale for a block whose largest magnitude is absMax (one formula, shared with the real int8 kernels). */
     public static float scale(float absMax) {
-        return Math.max(absMax, MIN_SCALE_BASE) / QMAX;
+        return Int8Quantize.scale(absMax);
     }
 
     static float absMax(float[] v, int from, int to) {

@@ -1,0 +1,76 @@
+package sq.kernels;
+
+import java.util.Arrays;
+
+/**
+ * Prefill int8 matmul (T &gt; 1): exact int32 dot products of X[T, k] and W[out, k] (int8, row-major), handed to an
+ * {@link Int8Epilogue} one strip of {@link Int8GemmKernel#COLS} output features at a time.
+ *
+ * <p>X is packed into triples once per call (all tokens, padded with zero rows to a multiple of
+ * {@link Int8GemmKernel#ROWS}). Each thread owns a range of strips; per strip and block of {@link #KC} inputs it packs
+ * the weights (KT x COLS longs, 32 KiB: stays in L1) and sweeps all tokens over them, accumulating in a per-strip
+ * long tile [T, COLS]. So W is read from memory once per call and each packed weight is reused T times from L1;
+ * the strip's results are final after its last block, so the epilogue writes every output exactly once.
+ */
+final class Int8Gemm {
+
+    private static final int ROWS = Int8GemmKernel.ROWS, COLS = Int8GemmKernel.COLS;
+    /** Triples per block; KT * COLS longs is 32 KiB with 8-lane vectors. */
+    static final int KT = 128;
+    /** Inputs per block. */
+    static final int KC = 3 * KT;
+
+    /** Per-thread buffers, reused across calls; sized for the largest call seen. */
+    private static final class Scratch {
+        final long[] wt = new long[KT * COLS];
+        long[] xp = new long[0];
+        long[] c = new long[0];
+        int[] ci = new int[0];
+
+        long[] xp(int n) {
+            if (xp.length < n) xp = new long[n];
+            return xp;
+        }
+
+        void tiles(int n) {
+            if (c.length < n) {
+                c = new long[n];
+                ci = new int[n];
+            }
+        }
+    }
+
+    private static final ThreadLocal<Scratch> SCRATCH = ThreadLocal.withInitial(Scratch::new);
+
+    private Int8Gemm() {
+    }
+
+    /** Dot products of rows x[xOff + t*ldx, +k) (t &lt; T) and w[wOff + o*ldw, +k) (o &lt; out), into the epilogue. */
+    static void run(byte[] x, int xOff, int ldx, int T, byte[] w, int wOff, int ldw, int k, int out, Int8Epilogue epilogue) {
+        int blocks = (k + KC - 1) / KC, ldxp = blocks * KT, rows = (T + ROWS - 1) / ROWS * ROWS;
+        long[] xp = SCRATCH.get().xp(rows * ldxp);
+        for (int t = 0; t < T; t++) {
+            for (int b = 0; b < blocks; b++) {
+                int kb = b * KC;
+                Int8Packer.packX(x, xOff + t * ldx + kb, Math.min(KC, k - kb), xp, t * ldxp + b * KT);
+            }
+        }
+        Arrays.fill(xp, T * ldxp, rows * ldxp, 0L);
+        Parallel.forRange((out + COLS - 1) / COLS, (long) T * k * out, (s0, s1) -> {
+            Scratch s = SCRATCH.get();
+            s.tiles(rows * COLS);
+            for (int strip = s0; strip < s1; strip++) {
+                int o = strip * COLS, cols = Math.min(COLS, out - o);
+                Arrays.fill(s.c, 0, rows * COLS, 0L);
+                for (int b = 0; b < blocks; b++) {
+                    int kb = b * KC, r = Math.min(KC, k - kb), kt = Int8Packer.triples(r);
+                    Int8Packer.packW(w, wOff + o * ldw + kb, ldw, cols, r, s.wt);
+                    for (int t = 0; t < rows; t += ROWS) Int8GemmKernel.run(xp, t * ldxp + b * KT, ldxp, s.wt, kt, s.c, t * COLS);
+                }
+                // Each sum is an int8 dot product of fewer than 2^17 terms: it fits an int.
+                for (int i = 0; i < T * COLS; i++) s.ci[i] = (int) s.c[i];
+                epilogue.write(s.ci, COLS, T, o, cols);
+            }
+        });
+    }
+}

@@ -1,0 +1,66 @@
+package sq.kernels;
+
+import java.util.Objects;
+
+/**
+ * Real W8A8 linear layer in the Hugging Face layout:
+ * y[t, o] = xScale[t] * wScale[o] * sum_i xq[t, i] * wq[o, i] + bias[o], with xq int8 [T, in], wq int8 [out, in],
+ * both row-major, y float [T, out]. The sum is exact int32 arithmetic; dequantization and bias are applied as each
+ * output is written. T == 1 (decode) streams the int8 weights ({@link Int8Gemv}), T &gt; 1 (prefill) runs the blocked
+ * GEMM ({@link Int8Gemm}). Work is spread over {@link Parallel}.
+ */
+public final class Int8MatMul {
+
+    private Int8MatMul() {
+    }
+
+    /**
+     * y = dequantized xq W^T + bias.
+     *
+     * @param xScale per token [T], or per tensor [1]
+     * @param wScale per output channel [out], or per tensor [1]
+     * @param bias   [out] or null
+     */
+    public static void matmul(byte[] xq, float[] xScale, int T, byte[] wq, float[] wScale, float[] bias, int in, int out, float[] y) {
+        checkShapes(xq, T, wq, in, out);
+        Objects.checkFromIndexSize(0, (long) T * out, y.length);
+        checkScales("xScale", xScale, T);
+        checkScales("wScale", wScale, out);
+        if (bias != null) Objects.checkFromIndexSize(0, out, bias.length);
+        run(xq, 0, in, T, wq, 0, in, in, out, Int8Epilogue.dequantize(xScale, wScale, bias, y, out));
+    }
+
+    /** The raw int32 accumulators: acc[t*out + o] = sum_i xq[t*in + i] * wq[o*in + i]. */
+    public static void accumulate(byte[] xq, int T, byte[] wq, int in, int out, int[] acc) {
+        accumulate(xq, 0, in, T, wq, 0, in, in, out, acc);
+    }
+
+    /**
+     * The same over a column slice: acc[t*out + o] = sum_{i &lt; k} xq[xOff + t*ldx + i] * wq[wOff + o*ldw + i]
+     * (e.g. one weight group: offsets g*groupSize, strides in).
+     */
+    public static void accumulate(byte[] xq, int xOff, int ldx, int T, byte[] wq, int wOff, int ldw, int k, int out, int[] acc) {
+        if (T < 0 || k < 0 || out < 0 || ldx < k || ldw < k)
+            throw new IllegalArgumentException("bad sizes: T=" + T + " k=" + k + " out=" + out + " ldx=" + ldx + " ldw=" + ldw);
+        if (T > 0) Objects.checkFromIndexSize(xOff, (long) (T - 1) * ldx + k, xq.length);
+        if (out > 0) Objects.checkFromIndexSize(wOff, (long) (out - 1) * ldw + k, wq.length);
+        Objects.checkFromIndexSize(0, (long) T * out, acc.length);
+        run(xq, xOff, ldx, T, wq, wOff, ldw, k, out, Int8Epilogue.raw(acc, out));
+    }
+
+    private static void run(byte[] x, int xOff, int ldx, int T, byte[] w, int wOff, int ldw, int k, int out, Int8Epilogue epilogue) {
+        if (T == 1) Int8Gemv.run(x, xOff, w, wOff, ldw, k, out, epilogue);
+        else if (T > 1) Int8Gemm.run(x, xOff, ldx, T, w, wOff, ldw, k, out, epilogue);
+    }
+
+    static void checkShapes(byte[] xq, int T, byte[] wq, int in, int out) {
+        if (T < 0 || in < 0 || out < 0) throw new IllegalArgumentException("negative size: T=" + T + " in=" + in + " out=" + out);
+        Objects.checkFromIndexSize(0, (long) T * in, xq.length);
+        Objects.checkFromIndexSize(0, (long) out * in, wq.length);
+    }
+
+    static void checkScales(String what, float[] scales, int n) {
+        if (scales.length != 1 && scales.length != n)
+            throw new IllegalArgumentException(what + " has " + scales.length + " entries; want 1 or " + n);
+    }
+}
