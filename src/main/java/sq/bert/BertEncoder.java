@@ -74,7 +74,7 @@ public final class BertEncoder {
             for (int i = 0; i < T * H; i++) tmp[i] += x[i];
             BertMath.layerNorm(tmp, a, T, H, layer.attnNorm.weight(), layer.attnNorm.bias(), cfg.eps());
             run(layer.fc1, scaled(a, in, T, H, layer.fc1Smooth), u, T);
-            BertMath.activation(cfg.activation(), u, T * I);
+            Parallel.forRange(T, (long) T * I * 16, (t0, t1) -> BertMath.activation(cfg.activation(), u, t0 * I, t1 * I));
             run(layer.fc2, scaled(u, in, T, I, layer.fc2Smooth), tmp, T);
             for (int i = 0; i < T * H; i++) tmp[i] += a[i];
             BertMath.layerNorm(tmp, x, T, H, layer.outNorm.weight(), layer.outNorm.bias(), cfg.eps());
@@ -108,10 +108,7 @@ public final class BertEncoder {
                     for (int d = 0; d < hd; d++) vt[d * T + t] = v[t * H + off + d];
                 }
                 MatMul.matmul(qh, T, kh, null, hd, T, s); // s[i, j] = q_i . k_j
-                for (int i = 0; i < T; i++) {
-                    for (int j = 0; j < T; j++) s[i * T + j] *= scale;
-                    BertMath.softmax(s, i * T, T);
-                }
+                for (int i = 0; i < T; i++) BertMath.softmax(s, i * T, T, scale);
                 MatMul.matmul(s, T, vt, null, T, hd, oh); // oh[i, d] = sum_j s[i, j] v[j, d]
                 for (int t = 0; t < T; t++) System.arraycopy(oh, t * hd, out, t * H + off, hd);
             }

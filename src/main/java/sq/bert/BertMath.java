@@ -37,10 +37,10 @@ final class BertMath {
         return x * p / q;
     }
 
-    /** x * 0.5 * (1 + erf(x / sqrt 2)) in place over x[0, n). */
-    static void gelu(float[] x, int n) {
-        int bound = S.loopBound(n);
-        for (int i = 0; i < bound; i += S.length()) {
+    /** x * 0.5 * (1 + erf(x / sqrt 2)) in place over x[from, to). */
+    static void gelu(float[] x, int from, int to) {
+        int bound = from + S.loopBound(to - from), i = from;
+        for (; i < bound; i += S.length()) {
             FloatVector v = FloatVector.fromArray(S, x, i);
             FloatVector z = v.mul(INV_SQRT2).max(-4f).min(4f);
             FloatVector z2 = z.mul(z);
@@ -57,26 +57,27 @@ final class BertMath {
             FloatVector erf = z.mul(p).div(q);
             v.mul(0.5f).mul(erf.add(1f)).intoArray(x, i);
         }
-        for (int i = bound; i < n; i++) x[i] = x[i] * 0.5f * (1f + erf(x[i] * INV_SQRT2));
+        for (; i < to; i++) x[i] = x[i] * 0.5f * (1f + erf(x[i] * INV_SQRT2));
     }
 
     /** 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))). */
-    static void geluTanh(float[] x, int n) {
-        for (int i = 0; i < n; i++) {
+    static void geluTanh(float[] x, int from, int to) {
+        for (int i = from; i < to; i++) {
             double v = x[i];
             x[i] = (float) (0.5 * v * (1 + Math.tanh(Math.sqrt(2 / Math.PI) * (v + 0.044715 * v * v * v))));
         }
     }
 
-    static void relu(float[] x, int n) {
-        for (int i = 0; i < n; i++) x[i] = Math.max(x[i], 0f);
+    static void relu(float[] x, int from, int to) {
+        for (int i = from; i < to; i++) x[i] = Math.max(x[i], 0f);
     }
 
-    static void activation(BertConfig.Activation a, float[] x, int n) {
+    /** The activation over x[from, to). */
+    static void activation(BertConfig.Activation a, float[] x, int from, int to) {
         switch (a) {
-            case GELU -> gelu(x, n);
-            case GELU_TANH -> geluTanh(x, n);
-            case RELU -> relu(x, n);
+            case GELU -> gelu(x, from, to);
+            case GELU_TANH -> geluTanh(x, from, to);
+            case RELU -> relu(x, from, to);
         }
     }
 
@@ -109,18 +110,34 @@ final class BertMath {
         }
     }
 
-    /** Softmax of x[off, off + n) in place (max subtracted first). */
-    static void softmax(float[] x, int off, int n) {
+    /** Softmax of scale * x[off, off + n) in place (max subtracted first; exp vectorized). */
+    static void softmax(float[] x, int off, int n, float scale) {
+        int bound = S.loopBound(n), L = S.length();
         float max = Float.NEGATIVE_INFINITY;
-        for (int i = off; i < off + n; i++) max = Math.max(max, x[i]);
-        float sum = 0;
-        for (int i = off; i < off + n; i++) {
-            float e = (float) Math.exp(x[i] - max);
-            x[i] = e;
-            sum += e;
+        int i = 0;
+        if (bound > 0) {
+            FloatVector m = FloatVector.fromArray(S, x, off);
+            for (i = L; i < bound; i += L) m = m.max(FloatVector.fromArray(S, x, off + i));
+            max = m.reduceLanes(VectorOperators.MAX);
+            i = bound;
         }
-        float inv = 1f / sum;
-        for (int i = off; i < off + n; i++) x[i] *= inv;
+        for (; i < n; i++) max = Math.max(max, x[off + i]);
+        float shift = -max * scale;
+        FloatVector sum = FloatVector.zero(S);
+        for (i = 0; i < bound; i += L) {
+            FloatVector e = FloatVector.fromArray(S, x, off + i).fma(scale, shift).lanewise(VectorOperators.EXP);
+            e.intoArray(x, off + i);
+            sum = sum.add(e);
+        }
+        float total = sum.reduceLanes(VectorOperators.ADD);
+        for (; i < n; i++) {
+            float e = (float) Math.exp(Math.fma(x[off + i], scale, shift));
+            x[off + i] = e;
+            total += e;
+        }
+        float inv = 1f / total;
+        for (i = 0; i < bound; i += L) FloatVector.fromArray(S, x, off + i).mul(inv).intoArray(x, off + i);
+        for (; i < n; i++) x[off + i] *= inv;
     }
 
     static float maxAbs(float[] x, int from, int to) {

@@ -5,6 +5,7 @@ import sq.model.DenseLinear;
 import sq.quant.ActivationGranularity;
 import sq.quant.ActivationStats;
 import sq.quant.FakeQuantLinear;
+import sq.quant.Int8Linear;
 import sq.quant.Quantizer;
 import sq.quant.Scheme;
 
@@ -23,8 +24,21 @@ public final class BertQuantizer {
     private BertQuantizer() {
     }
 
-    /** @param stats calibration of this (possibly smoothed) model; static schemes read their scales from it */
+    /** Which implementation the quantized linears get. */
+    public enum Engine {
+        /** {@link FakeQuantLinear}: int8 round trips in float (the simulation; measures accuracy). */
+        FAKE,
+        /** {@link Int8Linear}: int8 weights, int8 activations quantized at run time, exact int32 products. */
+        INT8
+    }
+
+    /** The simulation ({@link Engine#FAKE}). */
     public static BertModel quantize(BertModel model, Scheme scheme, ActivationStats stats) {
+        return quantize(model, scheme, stats, Engine.FAKE);
+    }
+
+    /** @param stats calibration of this (possibly smoothed) model; static schemes read their scales from it */
+    public static BertModel quantize(BertModel model, Scheme scheme, ActivationStats stats, Engine engine) {
         boolean isStatic = scheme.activations() == ActivationGranularity.PER_TENSOR_STATIC;
         return model.mapLinears(l -> {
             DenseLinear d = BertSmoothing.dense(l);
@@ -32,9 +46,12 @@ public final class BertQuantizer {
             boolean quantOut = scheme.bmm() && BertCalibrator.isBmmInput(d.name());
             if (e != null && quantOut && Float.isNaN(e.outputMax()))
                 throw new InputException("calibration statistics lack the output max of " + d.name() + " needed by the static scheme");
+            float inMax = e == null ? 0 : e.inputMax(), outMax = e == null ? 0 : e.outputMax();
+            if (engine == Engine.INT8)
+                return new Int8Linear(d.name(), Quantizer.int8(d.weight(), d.out(), d.in(), scheme.weights(), scheme.groupSize()),
+                        d.bias(), scheme.activations(), inMax, quantOut, outMax);
             return new FakeQuantLinear(d.name(), Quantizer.weights(d.weight(), d.out(), d.in(), scheme.weights(), scheme.groupSize()),
-                    d.bias(), d.in(), d.out(), scheme.activations(), e == null ? 0 : e.inputMax(), quantOut,
-                    e == null ? 0 : e.outputMax());
+                    d.bias(), d.in(), d.out(), scheme.activations(), inMax, quantOut, outMax);
         });
     }
 
@@ -43,7 +60,7 @@ public final class BertQuantizer {
      * @param smoothed  the smoothed fp32 model
      * @param alphas    alpha per group (by {@link BertSmoothing#groupName})
      */
-    public record Result(BertModel quantized, BertModel smoothed, Map<String, Float> alphas) {
+    public record Result(BertModel quantized, BertModel smoothed, Map<String, Float> alphas, ActivationStats smoothedStats) {
     }
 
     /**
@@ -62,7 +79,7 @@ public final class BertQuantizer {
         }
         ActivationStats smoothedStats = scheme.activations() == ActivationGranularity.PER_TENSOR_STATIC
                 ? BertCalibrator.calibrate(s.model(), calib, i -> { }) : stats;
-        return new Result(quantize(s.model(), scheme, smoothedStats), s.model(), s.alphas());
+        return new Result(quantize(s.model(), scheme, smoothedStats), s.model(), s.alphas(), smoothedStats);
     }
 
     /** Naive W8A8 (no smoothing). */

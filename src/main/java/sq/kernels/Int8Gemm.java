@@ -7,7 +7,7 @@ import java.util.Arrays;
  * {@link Int8Epilogue} one strip of {@link Int8GemmKernel#COLS} output features at a time.
  *
  * <p>X is packed into triples once per call (all tokens, padded with zero rows to a multiple of
- * {@link Int8GemmKernel#ROWS}). Each thread owns a range of strips; per strip and block of {@link #KC} inputs it packs
+ * {@link Int8GemmKernel#ROWS}, block by block). Each thread owns a range of strips; per strip and block of {@link #KC} inputs it packs
  * the weights (KT x COLS longs, 32 KiB: stays in L1) and sweeps all tokens over them, accumulating in a per-strip
  * long tile [T, COLS]. So W is read from memory once per call and each packed weight is reused T times from L1;
  * the strip's results are final after its last block, so the epilogue writes every output exactly once.
@@ -15,8 +15,8 @@ import java.util.Arrays;
 final class Int8Gemm {
 
     private static final int ROWS = Int8GemmKernel.ROWS, COLS = Int8GemmKernel.COLS;
-    /** Triples per block; KT * COLS longs is 32 KiB with 8-lane vectors. */
-    static final int KT = 128;
+    /** Triples per block: a multiple of the kernel's flush run, and KT * COLS longs is ~32 KiB with 8-lane vectors. */
+    static final int KT = 6 * Int8GemmKernel.FLUSH;
     /** Inputs per block. */
     static final int KC = 3 * KT;
 
@@ -47,15 +47,14 @@ final class Int8Gemm {
 
     /** Dot products of rows x[xOff + t*ldx, +k) (t &lt; T) and w[wOff + o*ldw, +k) (o &lt; out), into the epilogue. */
     static void run(byte[] x, int xOff, int ldx, int T, byte[] w, int wOff, int ldw, int k, int out, Int8Epilogue epilogue) {
-        int blocks = (k + KC - 1) / KC, ldxp = blocks * KT, rows = (T + ROWS - 1) / ROWS * ROWS;
-        long[] xp = SCRATCH.get().xp(rows * ldxp);
-        for (int t = 0; t < T; t++) {
-            for (int b = 0; b < blocks; b++) {
-                int kb = b * KC;
-                Int8Packer.packX(x, xOff + t * ldx + kb, Math.min(KC, k - kb), xp, t * ldxp + b * KT);
-            }
+        // xp is block-major, [blocks][rows][KT]: a block's tokens are one contiguous run, swept in order per strip.
+        int blocks = (k + KC - 1) / KC, rows = (T + ROWS - 1) / ROWS * ROWS, xBlock = rows * KT;
+        long[] xp = SCRATCH.get().xp(blocks * xBlock);
+        for (int b = 0; b < blocks; b++) {
+            int kb = b * KC;
+            for (int t = 0; t < T; t++) Int8Packer.packX(x, xOff + t * ldx + kb, Math.min(KC, k - kb), xp, b * xBlock + t * KT);
+            Arrays.fill(xp, b * xBlock + T * KT, (b + 1) * xBlock, 0L);
         }
-        Arrays.fill(xp, T * ldxp, rows * ldxp, 0L);
         Parallel.forRange((out + COLS - 1) / COLS, (long) T * k * out, (s0, s1) -> {
             Scratch s = SCRATCH.get();
             s.tiles(rows * COLS);
@@ -65,7 +64,7 @@ final class Int8Gemm {
                 for (int b = 0; b < blocks; b++) {
                     int kb = b * KC, r = Math.min(KC, k - kb), kt = Int8Packer.triples(r);
                     Int8Packer.packW(w, wOff + o * ldw + kb, ldw, cols, r, s.wt);
-                    for (int t = 0; t < rows; t += ROWS) Int8GemmKernel.run(xp, t * ldxp + b * KT, ldxp, s.wt, kt, s.c, t * COLS);
+                    for (int t = 0; t < rows; t += ROWS) Int8GemmKernel.run(xp, b * xBlock + t * KT, KT, s.wt, kt, s.c, t * COLS);
                 }
                 // Each sum is an int8 dot product of fewer than 2^17 terms: it fits an int.
                 for (int i = 0; i < T * COLS; i++) s.ci[i] = (int) s.c[i];

@@ -25,6 +25,24 @@ final class Int8Packer {
     /** Bytes with as many lanes as S. */
     private static final VectorSpecies<Byte> SB = VectorSpecies.of(byte.class, VectorShape.forBitSize(L * 8));
     private static final int COLS = Int8GemmKernel.COLS;
+    /** Two-source permutations for the 3 butterfly stages of an 8 x 8 transpose (used when L == 8). */
+    private static final LongVector[] LO = new LongVector[3], HI = new LongVector[3];
+
+    static {
+        if (L == 8) {
+            for (int b = 0; b < 3; b++) {
+                int bit = 1 << b;
+                long[] lo = new long[8], hi = new long[8];
+                for (int k = 0; k < 8; k++) {
+                    int fromSecond = (k & bit) != 0 ? 8 : 0; // lanes 8..15 address the second source row
+                    lo[k] = fromSecond + (k & ~bit);
+                    hi[k] = fromSecond + (k | bit);
+                }
+                LO[b] = LongVector.fromArray(S, lo, 0);
+                HI[b] = LongVector.fromArray(S, hi, 0);
+            }
+        }
+    }
 
     private Int8Packer() {
     }
@@ -48,25 +66,73 @@ final class Int8Packer {
     /**
      * wt[j*COLS + c] = W of triple j of the r inputs of row c (at w[src + c*ld]) for c &lt; rows, j &lt; triples(r);
      * columns rows &lt;= c &lt; COLS are zero, so a partial strip computes zeros there.
+     *
+     * <p>Encoding runs along j (contiguous bytes), the kernel wants lanes along c: with 8 lanes, full 8 x 8 blocks
+     * go through registers ({@link #transpose8}); a scalar transpose cost ~7% of a T = 256 GEMM.
      */
     static void packW(byte[] w, int src, int ld, int rows, int r, long[] wt) {
-        int m = triples(r), full = Math.max(r - 2 * m, 0);
-        int bound = S.loopBound(full);
-        long[] lanes = new long[L];
-        for (int c = 0; c < COLS; c++) {
-            if (c >= rows) {
-                for (int j = 0; j < m; j++) wt[j * COLS + c] = 0;
-                continue;
+        int m = triples(r), full = r - 2 * m, fastRows = 0, fastJ = 0; // triples [0, full) have all three inputs
+        if (L == 8 && full >= 8) {
+            fastRows = rows & ~7;
+            fastJ = full;
+            long[] tmp = new long[64];
+            for (int c0 = 0; c0 < fastRows; c0 += 8) {
+                // The last block of 8 overlaps the one before when full is not a multiple of 8: same values, rewritten.
+                for (int j0 = 0; j0 < full; j0 += 8) {
+                    int j = Math.min(j0, full - 8);
+                    transpose8(w, src + c0 * ld + j, ld, m, tmp, wt, j * COLS + c0);
+                }
             }
-            int row = src + c * ld;
-            for (int j = 0; j < bound; j += L) {
-                // Encoded along j; the kernel wants them along c, one per packed row.
-                widen(w, row + j).add(widen(w, row + m + j).lanewise(VectorOperators.LSHL, 21))
-                        .add(widen(w, row + 2 * m + j).lanewise(VectorOperators.LSHL, 43)).intoArray(lanes, 0);
-                for (int l = 0; l < L; l++) wt[(j + l) * COLS + c] = lanes[l];
-            }
-            for (int j = bound; j < m; j++) wt[j * COLS + c] = at(w, row, r, j) + (at(w, row, r, m + j) << 21) + (at(w, row, r, 2 * m + j) << 43);
         }
+        for (int c = 0; c < COLS; c++) {
+            int row = src + c * ld;
+            for (int j = c < fastRows ? fastJ : 0; j < m; j++) {
+                wt[j * COLS + c] = c >= rows ? 0 : at(w, row, r, j) + (at(w, row, r, m + j) << 21) + (at(w, row, r, 2 * m + j) << 43);
+            }
+        }
+    }
+
+    /**
+     * W of 8 triples (at w[src], w[src + m], w[src + 2m]) of each of 8 rows (stride ld), stored transposed:
+     * wt[dst + j*COLS + c]. The rows are encoded through tmp [64] in a loop: a helper returning a vector is not
+     * inlined this deep, and a vector that is not inlined gets boxed.
+     */
+    private static void transpose8(byte[] w, int src, int ld, int m, long[] tmp, long[] wt, int dst) {
+        for (int i = 0; i < 8; i++) {
+            int row = src + i * ld;
+            widen(w, row).add(widen(w, row + m).lanewise(VectorOperators.LSHL, 21))
+                    .add(widen(w, row + 2 * m).lanewise(VectorOperators.LSHL, 43)).intoArray(tmp, 8 * i);
+        }
+        LongVector r0 = LongVector.fromArray(S, tmp, 0), r1 = LongVector.fromArray(S, tmp, 8);
+        LongVector r2 = LongVector.fromArray(S, tmp, 16), r3 = LongVector.fromArray(S, tmp, 24);
+        LongVector r4 = LongVector.fromArray(S, tmp, 32), r5 = LongVector.fromArray(S, tmp, 40);
+        LongVector r6 = LongVector.fromArray(S, tmp, 48), r7 = LongVector.fromArray(S, tmp, 56);
+        // Butterfly stage b swaps index bit b of row and lane (as WeightPacker does for 16 floats).
+        LongVector lo = LO[0], hi = HI[0], t;
+        t = lo.selectFrom(r0, r1); r1 = hi.selectFrom(r0, r1); r0 = t;
+        t = lo.selectFrom(r2, r3); r3 = hi.selectFrom(r2, r3); r2 = t;
+        t = lo.selectFrom(r4, r5); r5 = hi.selectFrom(r4, r5); r4 = t;
+        t = lo.selectFrom(r6, r7); r7 = hi.selectFrom(r6, r7); r6 = t;
+        lo = LO[1];
+        hi = HI[1];
+        t = lo.selectFrom(r0, r2); r2 = hi.selectFrom(r0, r2); r0 = t;
+        t = lo.selectFrom(r1, r3); r3 = hi.selectFrom(r1, r3); r1 = t;
+        t = lo.selectFrom(r4, r6); r6 = hi.selectFrom(r4, r6); r4 = t;
+        t = lo.selectFrom(r5, r7); r7 = hi.selectFrom(r5, r7); r5 = t;
+        lo = LO[2];
+        hi = HI[2];
+        t = lo.selectFrom(r0, r4); r4 = hi.selectFrom(r0, r4); r0 = t;
+        t = lo.selectFrom(r1, r5); r5 = hi.selectFrom(r1, r5); r1 = t;
+        t = lo.selectFrom(r2, r6); r6 = hi.selectFrom(r2, r6); r2 = t;
+        t = lo.selectFrom(r3, r7); r7 = hi.selectFrom(r3, r7); r3 = t;
+        r0.intoArray(wt, dst);
+        r1.intoArray(wt, dst + COLS);
+        r2.intoArray(wt, dst + 2 * COLS);
+        r3.intoArray(wt, dst + 3 * COLS);
+        r4.intoArray(wt, dst + 4 * COLS);
+        r5.intoArray(wt, dst + 5 * COLS);
+        r6.intoArray(wt, dst + 6 * COLS);
+        r7.intoArray(wt, dst + 7 * COLS);
     }
 
     /** Input i of the r inputs at a[src], or 0 past them. */

@@ -1,17 +1,15 @@
 package sq.model;
 
-/**
- * Keys and values of past positions, per layer: [capacity, kvDim] row-major (RoPE already applied to keys).
- */
+/** Keys and values of past positions for every layer (float or int8, see {@link LayerCache}). */
 public final class KvCache {
-    final float[][] keys, values;
+    final LayerCache[] layers;
     private final int capacity;
     private int length;
 
-    public KvCache(int layers, int capacity, int kvDim) {
+    public KvCache(ModelConfig cfg, int capacity, boolean int8) {
         this.capacity = capacity;
-        keys = new float[layers][(int) Math.multiplyExact((long) capacity, kvDim)];
-        values = new float[layers][capacity * kvDim];
+        layers = new LayerCache[cfg.layers()];
+        for (int l = 0; l < layers.length; l++) layers[l] = LayerCache.create(cfg, capacity, int8);
     }
 
     public int length() {

@@ -1,7 +1,6 @@
 package sq.model;
 
 import sq.io.InputException;
-import sq.kernels.Parallel;
 import sq.kernels.VectorOps;
 
 /**
@@ -19,9 +18,16 @@ public final class Transformer {
     private final ModelConfig cfg;
     private final Architecture arch;
     private final Rope rope;
+    private final boolean int8Attention;
     private LinearObserver observer;
 
     public Transformer(Model model) {
+        this(model, false);
+    }
+
+    /** @param int8Attention run Q.K^T and P.V on int8 operands with an int8 KV cache (the int8 engine's BMMs) */
+    public Transformer(Model model, boolean int8Attention) {
+        this.int8Attention = int8Attention;
         this.model = model;
         this.cfg = model.config();
         this.arch = cfg.architecture();
@@ -45,7 +51,7 @@ public final class Transformer {
     public KvCache newCache(int capacity) {
         if (capacity > cfg.maxPositions())
             throw new InputException("context of " + capacity + " tokens exceeds the model's maximum of " + cfg.maxPositions());
-        return new KvCache(cfg.layers(), capacity, cfg.kvDim());
+        return new KvCache(cfg, capacity, int8Attention);
     }
 
     /**
@@ -59,7 +65,7 @@ public final class Transformer {
         if (start + T > cache.capacity())
             throw new InputException("sequence of " + (start + T) + " tokens exceeds the context of " + cache.capacity());
         float[] h = embed(tokens, start);
-        for (int l = 0; l < cfg.layers(); l++) runLayer(model.layers().get(l), h, T, cache.keys[l], cache.values[l], start);
+        for (int l = 0; l < cfg.layers(); l++) runLayer(model.layers().get(l), h, T, cache.layers[l], start);
         cache.advance(T);
         float[] x = new float[T * H];
         Norms.apply(arch.norm(), model.finalNorm(), h, x, T, H, cfg.normEps());
@@ -78,10 +84,10 @@ public final class Transformer {
 
     /**
      * One decoder layer on the hidden states h [T, hidden] (updated in place) of T tokens at positions start..,
-     * appending their keys and values at row start of this layer's cache arrays ([capacity, kvDim]).
+     * appending their keys and values to this layer's cache.
      * Public so calibration can run a model one layer at a time.
      */
-    public void runLayer(Layer layer, float[] h, int T, float[] keys, float[] values, int start) {
+    public void runLayer(Layer layer, float[] h, int T, LayerCache cache, int start) {
         int H = cfg.hidden();
         float[] x = new float[T * H], tmp = new float[T * H];
         float[] q = new float[T * cfg.qDim()], k = new float[T * cfg.kvDim()], v = new float[T * cfg.kvDim()];
@@ -100,9 +106,8 @@ public final class Transformer {
             rope.apply(q, T, cfg.heads(), start);
             rope.apply(k, T, cfg.kvHeads(), start);
         }
-        System.arraycopy(k, 0, keys, start * cfg.kvDim(), T * cfg.kvDim());
-        System.arraycopy(v, 0, values, start * cfg.kvDim(), T * cfg.kvDim());
-        attention(keys, values, q, att, T, start);
+        cache.store(k, v, T, start);
+        cache.attend(q, att, T, start);
         run(layer.o, att, tmp, T);
         VectorOps.axpy(1f, tmp, 0, h, 0, T * H);
         // MLP block
@@ -141,36 +146,5 @@ public final class Transformer {
 
     private static float silu(float g) {
         return (float) (g / (1.0 + Math.exp(-g)));
-    }
-
-    /**
-     * Causal grouped-query attention for T new queries at positions start..start+T-1 against the cache rows
-     * 0..start+t. q, out: [T, heads*headDim]; keys, values: [capacity, kvHeads*headDim].
-     */
-    private void attention(float[] keys, float[] values, float[] q, float[] out, int T, int start) {
-        int heads = cfg.heads(), hd = cfg.headDim(), kvDim = cfg.kvDim(), group = heads / cfg.kvHeads();
-        float scale = (float) (1.0 / Math.sqrt(hd));
-        Parallel.forRange(T * heads, (from, to) -> {
-            float[] scores = new float[start + T];
-            for (int job = from; job < to; job++) {
-                int t = job / heads, head = job % heads, kvOff = (head / group) * hd;
-                int qOff = t * cfg.qDim() + head * hd, n = start + t + 1;
-                float max = Float.NEGATIVE_INFINITY;
-                for (int j = 0; j < n; j++) {
-                    float s = VectorOps.dot(q, qOff, keys, j * kvDim + kvOff, hd) * scale;
-                    scores[j] = s;
-                    max = Math.max(max, s);
-                }
-                float sum = 0;
-                for (int j = 0; j < n; j++) {
-                    float e = (float) Math.exp(scores[j] - max);
-                    scores[j] = e;
-                    sum += e;
-                }
-                float inv = 1f / sum;
-                java.util.Arrays.fill(out, qOff, qOff + hd, 0f);
-                for (int j = 0; j < n; j++) VectorOps.axpy(scores[j] * inv, values, j * kvDim + kvOff, out, qOff, hd);
-            }
-        });
     }
 }

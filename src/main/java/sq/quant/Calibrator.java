@@ -3,6 +3,7 @@ package sq.quant;
 import sq.eval.Windows;
 import sq.io.InputException;
 import sq.model.Layer;
+import sq.model.LayerCache;
 import sq.model.LayerNames;
 import sq.model.LayerSource;
 import sq.model.Linear;
@@ -59,12 +60,12 @@ public final class Calibrator implements LinearObserver {
         }
         Calibrator c = new Calibrator(bmmInputs);
         tf.setObserver(c);
-        float[] keys = new float[T * cfg.kvDim()], values = new float[T * cfg.kvDim()];
+        LayerCache cache = LayerCache.create(cfg, T, false);
         for (int l = 0; l < cfg.layers(); l++) {
             Layer layer = source.layer(l);
             for (int w = 0; w < n; w++) {
                 c.window = windows.first() + w;
-                tf.runLayer(layer, hidden[w], T, keys, values, 0);
+                tf.runLayer(layer, hidden[w], T, cache, 0);
                 progress.accept(l * n + w + 1);
             }
         }

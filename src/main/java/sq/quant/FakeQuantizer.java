@@ -23,6 +23,27 @@ public final class FakeQuantizer {
 
     /** @param stats calibration of this (possibly smoothed) model; static schemes read their scales from it */
     public static Model quantize(Model model, Scheme scheme, ActivationStats stats) {
+        return quantize(model, scheme, stats, (d, inputMax, quantizeOutput, outputMax) ->
+                new FakeQuantLinear(d.name(), Quantizer.weights(d.weight(), d.out(), d.in(), scheme.weights(), scheme.groupSize()),
+                        d.bias(), d.in(), d.out(), scheme.activations(), inputMax, quantizeOutput, outputMax));
+    }
+
+    /** Builds the quantized version of one dense linear from the static scales that apply to it under the scheme. */
+    @FunctionalInterface
+    interface LinearFactory {
+        /**
+         * @param inputMax       calibrated max|x| (0 unless the scheme is static)
+         * @param quantizeOutput whether the output feeds the attention BMMs and the scheme quantizes them
+         * @param outputMax      calibrated max|y| (0 unless the scheme is static)
+         */
+        Linear create(DenseLinear dense, float inputMax, boolean quantizeOutput, float outputMax);
+    }
+
+    /**
+     * Every decoder-layer linear through the factory, with the scheme's rules for static scales and BMM inputs;
+     * shared by the simulated ({@link FakeQuantLinear}) and the real int8 ({@link Int8Linear}) path.
+     */
+    static Model quantize(Model model, Scheme scheme, ActivationStats stats, LinearFactory factory) {
         Set<String> bmmInputs = bmmInputs(model);
         return map(model, l -> {
             DenseLinear d = (DenseLinear) l;
@@ -30,9 +51,7 @@ public final class FakeQuantizer {
             boolean quantOut = scheme.bmm() && bmmInputs.contains(d.name());
             if (e != null && quantOut && Float.isNaN(e.outputMax()))
                 throw new sq.io.InputException("calibration statistics lack the output max of " + d.name() + " needed by the static scheme");
-            return new FakeQuantLinear(d.name(), Quantizer.weights(d.weight(), d.out(), d.in(), scheme.weights(), scheme.groupSize()),
-                    d.bias(), d.in(), d.out(), scheme.activations(), e == null ? 0 : e.inputMax(), quantOut,
-                    e == null ? 0 : e.outputMax());
+            return factory.create(d, e == null ? 0 : e.inputMax(), quantOut, e == null ? 0 : e.outputMax());
         });
     }
 

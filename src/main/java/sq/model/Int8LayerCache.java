@@ -1,0 +1,79 @@
+package sq.model;
+
+import sq.kernels.Parallel;
+
+/**
+ * Int8 keys and values with a float scale per (position, kv head), and attention whose two BMMs run on int8
+ * operands with int32 accumulation:
+ * <pre>
+ *   score_j = s_q * s_k[j] * (q8 . k8[j]) / sqrt(d)                        Q.K^T
+ *   p'_j    = softmax(score)_j * s_v[j];  p8 = round(p' / s_p), s_p = max(p') / 127
+ *   out     = s_p * sum_j p8_j * v8[j]                                     P.V
+ * </pre>
+ * Folding each position's value scale into P keeps P.V a pure int8 dot product although V has per-position scales.
+ * Scales are symmetric absmax (max(|x|, 1e-5) / 127) per row, round half to even, as everywhere in sq.
+ */
+final class Int8LayerCache implements LayerCache {
+    private final ModelConfig cfg;
+    private final byte[] keys, values;   // [capacity, kvDim]
+    private final float[] kScale, vScale; // [capacity, kvHeads]
+
+    Int8LayerCache(ModelConfig cfg, int capacity) {
+        this.cfg = cfg;
+        keys = new byte[Math.multiplyExact(capacity, cfg.kvDim())];
+        values = new byte[capacity * cfg.kvDim()];
+        kScale = new float[capacity * cfg.kvHeads()];
+        vScale = new float[capacity * cfg.kvHeads()];
+    }
+
+    @Override
+    public void store(float[] k, float[] v, int tokens, int start) {
+        int hd = cfg.headDim(), kvHeads = cfg.kvHeads();
+        for (int t = 0; t < tokens; t++)
+            for (int h = 0; h < kvHeads; h++) {
+                int src = (t * kvHeads + h) * hd, row = (start + t) * kvHeads + h;
+                kScale[row] = quantize(k, src, hd, keys, row * hd);
+                vScale[row] = quantize(v, src, hd, values, row * hd);
+            }
+    }
+
+    /** Rounds x[from, from+n) to int8 into dst[at..]; returns the scale. */
+    static float quantize(float[] x, int from, int n, byte[] dst, int at) {
+        float max = 0;
+        for (int i = 0; i < n; i++) max = Math.max(max, Math.abs(x[from + i]));
+        float s = Math.max(max, 1e-5f) / 127f;
+        for (int i = 0; i < n; i++) dst[at + i] = (byte) Math.rint(x[from + i] / s);
+        return s;
+    }
+
+    @Override
+    public void attend(float[] q, float[] out, int T, int start) {
+        int heads = cfg.heads(), hd = cfg.headDim(), kvHeads = cfg.kvHeads(), group = heads / kvHeads;
+        float scale = (float) (1.0 / Math.sqrt(hd));
+        Parallel.forRange(T * heads, (from, to) -> {
+            float[] p = new float[start + T];
+            byte[] q8 = new byte[hd], p8 = new byte[start + T];
+            int[] acc = new int[hd];
+            for (int job = from; job < to; job++) {
+                int t = job / heads, head = job % heads, kvh = head / group;
+                int qOff = t * cfg.qDim() + head * hd, n = start + t + 1;
+                float sq = quantize(q, qOff, hd, q8, 0);
+                for (int j = 0; j < n; j++) {
+                    int row = j * kvHeads + kvh, dot = 0;
+                    for (int i = 0, base = row * hd; i < hd; i++) dot += q8[i] * keys[base + i];
+                    p[j] = sq * kScale[row] * dot * scale;
+                }
+                Softmax.inPlace(p, n);
+                for (int j = 0; j < n; j++) p[j] *= vScale[j * kvHeads + kvh];
+                float sp = quantize(p, 0, n, p8, 0);
+                java.util.Arrays.fill(acc, 0);
+                for (int j = 0; j < n; j++) {
+                    int w = p8[j];
+                    if (w == 0) continue;
+                    for (int i = 0, base = (j * kvHeads + kvh) * hd; i < hd; i++) acc[i] += w * values[base + i];
+                }
+                for (int i = 0; i < hd; i++) out[qOff + i] = sp * acc[i];
+            }
+        });
+    }
+}

@@ -1,0 +1,78 @@
+package sq.quant;
+
+import sq.kernels.Int8GroupedMatMul;
+import sq.kernels.Int8MatMul;
+import sq.kernels.Int8Quantize;
+import sq.model.Linear;
+
+/**
+ * Real W8A8: int8 weights with their scales; the input is quantized to int8 at run time (per the scheme's
+ * activation granularity) and multiplied in exact int32 ({@link Int8MatMul}), dequantized as the output is written.
+ * Computes what {@link FakeQuantLinear} simulates, up to float rounding. Where the output feeds the attention BMMs,
+ * it is round-tripped through int8 in float as in the simulation, since the attention is still float.
+ */
+public final class Int8Linear implements Linear {
+    private final String name;
+    private final Quantizer.Int8Weights weights;
+    private final float[] bias;
+    private final ActivationGranularity activations;
+    private final float inputMax, outputMax;
+    private final boolean quantizeOutput;
+
+    /**
+     * @param weights   from {@link Quantizer#int8}
+     * @param inputMax  calibrated max|x| (static scheme)
+     * @param outputMax calibrated max|y| (static scheme with output quantization)
+     */
+    public Int8Linear(String name, Quantizer.Int8Weights weights, float[] bias, ActivationGranularity activations,
+                      float inputMax, boolean quantizeOutput, float outputMax) {
+        if (bias != null && bias.length != weights.out())
+            throw new IllegalArgumentException(name + ": bias length " + bias.length + " != " + weights.out());
+        this.name = name;
+        this.weights = weights;
+        this.bias = bias;
+        this.activations = activations;
+        this.inputMax = inputMax;
+        this.quantizeOutput = quantizeOutput;
+        this.outputMax = outputMax;
+    }
+
+    @Override
+    public String name() {
+        return name;
+    }
+
+    @Override
+    public int in() {
+        return weights.in();
+    }
+
+    @Override
+    public int out() {
+        return weights.out();
+    }
+
+    public Quantizer.Int8Weights weights() {
+        return weights;
+    }
+
+    @Override
+    public void forward(float[] x, int tokens, float[] y) {
+        int in = in(), out = out();
+        byte[] xq = new byte[tokens * in];
+        float[] xScale = switch (activations) {
+            case PER_TOKEN -> {
+                float[] s = new float[tokens];
+                Int8Quantize.perToken(x, 0, tokens, in, xq, 0, s, 0);
+                yield s;
+            }
+            case PER_TENSOR_DYNAMIC -> new float[]{Int8Quantize.perTensor(x, 0, tokens * in, xq, 0)};
+            case PER_TENSOR_STATIC -> new float[]{Int8Quantize.perTensorStatic(x, 0, tokens * in, inputMax, xq, 0)};
+        };
+        if (weights.granularity() == WeightGranularity.PER_GROUP)
+            Int8GroupedMatMul.matmul(xq, xScale, tokens, weights.q(), weights.scales(), weights.groupSize(), bias, in, out, y);
+        else
+            Int8MatMul.matmul(xq, xScale, tokens, weights.q(), weights.scales(), bias, in, out, y);
+        if (quantizeOutput) Quantizer.activations(y, tokens, out, activations, outputMax);
+    }
+}

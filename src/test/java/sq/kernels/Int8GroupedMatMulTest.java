@@ -1,0 +1,50 @@
+package sq.kernels;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.within;
+
+import java.util.Random;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+
+class Int8GroupedMatMulTest {
+
+    /** Against sum over groups of scale * exact group sum, in double; the last group may be partial. */
+    @ParameterizedTest(name = "T={0} in={1} out={2} g={3}")
+    @CsvSource({"1, 256, 40, 128", "1, 300, 33, 128", "7, 300, 33, 128", "64, 1000, 5, 128", "3, 17, 9, 4", "2, 5, 3, 128"})
+    void matchesGroupWiseReference(int T, int in, int out, int g) {
+        Random rnd = new Random(in * 31L + T);
+        int groups = (in + g - 1) / g;
+        byte[] x = Int8MatMulTest.random(rnd, T * in), w = Int8MatMulTest.random(rnd, out * in);
+        float[] xs = scales(rnd, T), ws = scales(rnd, out * groups), bias = Reference.random(rnd, out);
+        float[] y = new float[T * out];
+        Int8GroupedMatMul.matmul(x, xs, T, w, ws, g, bias, in, out, y);
+        for (int t = 0; t < T; t++) {
+            for (int o = 0; o < out; o++) {
+                double s = 0, magnitude = Math.abs(bias[o]);
+                for (int k = 0; k < groups; k++) {
+                    long acc = 0;
+                    for (int i = k * g; i < Math.min(in, (k + 1) * g); i++) acc += x[t * in + i] * w[o * in + i];
+                    s += (double) ws[o * groups + k] * acc;
+                    magnitude += Math.abs((double) ws[o * groups + k] * acc) * xs[t];
+                }
+                double expected = s * xs[t] + bias[o];
+                assertThat((double) y[t * out + o]).as("y[%d,%d]", t, o).isCloseTo(expected, within(1e-6 * magnitude + 1e-7));
+            }
+        }
+    }
+
+    @Test
+    void rejectsWrongScaleCount() {
+        assertThatThrownBy(() -> Int8GroupedMatMul.matmul(new byte[10], new float[]{1}, 1, new byte[20], new float[3], 4, null, 10, 2, new float[2]))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("2 x 3");
+    }
+
+    private static float[] scales(Random rnd, int n) {
+        float[] a = new float[n];
+        for (int i = 0; i < n; i++) a[i] = (0.5f + rnd.nextFloat()) / 127f;
+        return a;
+    }
+}

@@ -1,0 +1,86 @@
+package sq.model;
+
+import org.junit.jupiter.api.Test;
+import sq.eval.Perplexity;
+import sq.eval.Windows;
+import sq.testing.Fixtures;
+import sq.tokenizer.Tokenizer;
+
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.util.Random;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/** The int8 attention BMMs (int8 KV cache) against an exact scalar reference and against float attention. */
+class Int8AttentionTest {
+
+    @Test
+    void matchesAScalarReferenceOfTheSameInt8Math() {
+        Model m = ModelLoader.load(Fixtures.bundled("tiny/qwen3"));
+        ModelConfig c = m.config();
+        Random r = new Random(3);
+        int T = 7, start = 5, cap = 16;
+        Int8LayerCache cache = new Int8LayerCache(c, cap);
+        float[] k0 = random(r, start * c.kvDim()), v0 = random(r, start * c.kvDim());
+        cache.store(k0, v0, start, 0);
+        float[] k = random(r, T * c.kvDim()), v = random(r, T * c.kvDim()), q = random(r, T * c.qDim());
+        cache.store(k, v, T, start);
+        float[] out = new float[T * c.qDim()];
+        cache.attend(q, out, T, start);
+        // reference: dequantize q, k, v and the folded P exactly as the kernel rounds them, in double
+        float[] allK = concat(k0, k), allV = concat(v0, v);
+        int hd = c.headDim(), kvHeads = c.kvHeads(), group = c.heads() / kvHeads;
+        for (int t = 0; t < T; t++)
+            for (int h = 0; h < c.heads(); h++) {
+                int kvh = h / group, n = start + t + 1;
+                byte[] q8 = new byte[hd];
+                float sq = Int8LayerCache.quantize(q, t * c.qDim() + h * hd, hd, q8, 0);
+                float[] p = new float[n];
+                float[] vs = new float[n];
+                byte[][] v8 = new byte[n][hd];
+                for (int j = 0; j < n; j++) {
+                    byte[] k8 = new byte[hd];
+                    float sk = Int8LayerCache.quantize(allK, (j * kvHeads + kvh) * hd, hd, k8, 0);
+                    vs[j] = Int8LayerCache.quantize(allV, (j * kvHeads + kvh) * hd, hd, v8[j], 0);
+                    long dot = 0;
+                    for (int i = 0; i < hd; i++) dot += q8[i] * k8[i];
+                    p[j] = sq * sk * dot * (float) (1.0 / Math.sqrt(hd));
+                }
+                Softmax.inPlace(p, n);
+                for (int j = 0; j < n; j++) p[j] *= vs[j];
+                byte[] p8 = new byte[n];
+                float sp = Int8LayerCache.quantize(p, 0, n, p8, 0);
+                for (int i = 0; i < hd; i++) {
+                    long acc = 0;
+                    for (int j = 0; j < n; j++) acc += p8[j] * v8[j][i];
+                    assertThat(out[t * c.qDim() + h * hd + i]).isEqualTo(sp * acc);
+                }
+            }
+    }
+
+    @Test
+    void int8AttentionKeepsStories260kPerplexity() throws Exception {
+        var dir = Fixtures.bundled("stories260K");
+        Model m = ModelLoader.load(dir);
+        int[] ids = Tokenizer.load(dir.resolve("tokenizer.json"))
+                .encode(new String(Files.readAllBytes(Fixtures.bundled("text/tinystories-val.txt")), StandardCharsets.UTF_8));
+        Windows w = Windows.of(ids, 256, 0, 40, "tinystories");
+        double fp = Perplexity.evaluate(new Transformer(m, false), w, i -> { }).ppl();
+        double int8 = Perplexity.evaluate(new Transformer(m, true), w, i -> { }).ppl();
+        System.out.printf("stories260K ppl: float attention %.4f, int8 attention %.4f (%+.3f%%)%n", fp, int8, 100 * (int8 / fp - 1));
+        assertThat(int8 / fp - 1).isBetween(-0.005, 0.005);
+    }
+
+    private static float[] random(Random r, int n) {
+        float[] a = new float[n];
+        for (int i = 0; i < n; i++) a[i] = (float) r.nextGaussian() * (i % 7 == 0 ? 5 : 1);
+        return a;
+    }
+
+    private static float[] concat(float[] a, float[] b) {
+        float[] c = java.util.Arrays.copyOf(a, a.length + b.length);
+        System.arraycopy(b, 0, c, a.length, b.length);
+        return c;
+    }
+}
