@@ -11,7 +11,7 @@ import java.nio.file.Path;
 
 /** Calibration text and how much of it to use, shared by eval, quantize and calibrate. */
 final class CalibrationOptions {
-    @Option(names = "--calib", required = true, paramLabel = "FILE", description = "Calibration text (UTF-8).")
+    @Option(names = "--calib", paramLabel = "FILE", description = "Calibration text (UTF-8).")
     Path calib;
 
     @Option(names = "--calib-windows", defaultValue = "16", paramLabel = "N",
@@ -26,7 +26,13 @@ final class CalibrationOptions {
             description = "Tokens per calibration window (default: ${DEFAULT-VALUE}).")
     int calibWindow;
 
+    boolean given() {
+        return calib != null;
+    }
+
+    /** The calibration windows; --calib is required by the commands that call this. */
     Windows windows(Tokenizer tokenizer) {
+        if (calib == null) throw new sq.io.InputException("--calib FILE is required (calibration text)");
         if (calibSkip < 0) throw new sq.io.InputException("--calib-skip must be >= 0");
         return Windows.of(tokenizer.encode(TextFiles.read(calib)), calibWindow, calibSkip, calibWindows, calib.toString());
     }

@@ -10,7 +10,8 @@ import sq.model.Model;
 import sq.model.Sampler;
 import sq.quant.ActivationStats;
 import sq.quant.AlphaSpec;
-import sq.quant.FakeQuantizer;
+import sq.quant.Int8Quantizer;
+import sq.model.Transformer;
 import sq.quant.Scheme;
 import sq.quant.Smoother;
 
@@ -50,10 +51,12 @@ final class DemoCommand implements Runnable {
 
         System.out.println();
         System.out.println("== greedy story, fp32 ==");
-        GenerateCommand.generate(m, PROMPT, 56, new Sampler(0, 1, 0), true, true, !common.quiet);
-        Model sq = FakeQuantizer.quantize(Smoother.smooth(m.model(), stats, ALPHA).model(), Scheme.parse("w8a8"), stats);
-        System.out.println("== greedy story, SmoothQuant alpha " + ALPHA + " w8a8 ==");
-        GenerateCommand.generate(new LoadedModel(m.path(), sq, m.tokenizer()), PROMPT, 56, new Sampler(0, 1, 0), true, true, !common.quiet);
+        GenerateCommand.generate(m, m.transformer(), PROMPT, 56, new Sampler(0, 1, 0), true, true, !common.quiet);
+        // the real int8 engine: int8 weights and activations, int8 attention BMMs and KV cache
+        Scheme w8a8 = Scheme.parse("w8a8");
+        Model int8 = Int8Quantizer.quantize(Smoother.smooth(m.model(), stats, ALPHA).model(), w8a8, stats);
+        System.out.println("== greedy story, SmoothQuant alpha " + ALPHA + " w8a8 on the int8 engine ==");
+        GenerateCommand.generate(m, new Transformer(int8, w8a8.bmm()), PROMPT, 56, new Sampler(0, 1, 0), true, true, !common.quiet);
     }
 
     /** The project folder: -Dsq.home from the launcher, else the working directory. */

@@ -7,6 +7,7 @@ import sq.io.InputException;
 import sq.model.Generator;
 import sq.model.ModelConfig;
 import sq.model.Sampler;
+import sq.model.Transformer;
 import sq.tokenizer.TokenStreamDecoder;
 
 import java.io.PrintStream;
@@ -20,6 +21,8 @@ final class GenerateCommand implements Callable<Integer> {
     ModelOptions modelOptions;
     @Mixin
     CommonOptions common;
+    @Mixin
+    EngineOptions engine;
 
     @Option(names = {"-p", "--prompt"}, required = true, description = "The prompt text.")
     String prompt;
@@ -51,12 +54,12 @@ final class GenerateCommand implements Callable<Integer> {
         if (temperature < 0) throw new InputException("--temperature must be >= 0");
         if (!(topP > 0 && topP <= 1)) throw new InputException("--top-p must be in (0, 1]");
         LoadedModel m = modelOptions.load();
-        generate(m, prompt, maxTokens, new Sampler(temperature, topP, seed), bos, stopAtEos, !common.quiet);
+        generate(m, engine.prepare(m, common.quiet), prompt, maxTokens, new Sampler(temperature, topP, seed), bos, stopAtEos, !common.quiet);
         return 0;
     }
 
     /** Shared with demo: prints the prompt, then each token as it is decoded; returns the stats. */
-    static Generator.Stats generate(LoadedModel m, String prompt, int maxTokens, Sampler sampler, Boolean bos,
+    static Generator.Stats generate(LoadedModel m, Transformer tf, String prompt, int maxTokens, Sampler sampler, Boolean bos,
                                     boolean stopAtEos, boolean report) {
         ModelConfig cfg = m.model().config();
         boolean addBos = bos != null ? bos : cfg.bosId() != null && !cfg.bosId().equals(cfg.eosId());
@@ -79,7 +82,7 @@ final class GenerateCommand implements Callable<Integer> {
         for (int id : ids) decoder.next(id);
         decoder.flush();
         Integer eos = cfg.eosId();
-        Generator.Stats s = Generator.generate(m.transformer(), ids, maxTokens, sampler, id -> {
+        Generator.Stats s = Generator.generate(tf, ids, maxTokens, sampler, id -> {
             if (stopAtEos && eos != null && id == eos) return false;
             out.print(decoder.next(id));
             out.flush();

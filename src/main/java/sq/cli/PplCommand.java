@@ -20,6 +20,8 @@ final class PplCommand implements Callable<Integer> {
     ModelOptions modelOptions;
     @Mixin
     CommonOptions common;
+    @Mixin
+    EngineOptions engine;
 
     @Option(names = "--text", required = true, paramLabel = "FILE", description = "UTF-8 text file to score.")
     Path text;
@@ -44,12 +46,13 @@ final class PplCommand implements Callable<Integer> {
         Windows w = Windows.of(ids, window, first, windows, text.toString());
         Perplexity.Result r;
         try (Progress p = new Progress("ppl", windows)) {
-            r = Perplexity.evaluate(m.transformer(), w, p::stepTo);
+            r = Perplexity.evaluate(engine.prepare(m, common.quiet), w, p::stepTo);
         }
         if (json) {
             ObjectNode o = Json.MAPPER.createObjectNode();
             o.put("model", m.path().toString()).put("text", text.toString()).put("ppl", r.ppl()).put("mean_nll", r.meanNll())
-                    .put("tokens", r.predicted()).put("windows", r.windows()).put("window", window).put("seconds", r.seconds());
+                    .put("tokens", r.predicted()).put("windows", r.windows()).put("window", window).put("seconds", r.seconds())
+                    .put("engine", engine.int8() ? "int8" : "fp32");
             System.out.println(o);
         } else {
             System.out.printf("perplexity %.4f  (mean NLL %.6f over %d tokens in %d windows of %d; %.1f s)%n",

@@ -3,6 +3,9 @@ package sq.eval;
 import sq.kernels.Bandwidth;
 import sq.kernels.Parallel;
 import sq.model.KvCache;
+import sq.model.Layer;
+import sq.model.Linear;
+import sq.quant.Int8Linear;
 import sq.model.LayerSource;
 import sq.quant.Calibrator;
 import sq.model.Model;
@@ -25,9 +28,9 @@ public final class Bench {
     private Bench() {
     }
 
-    public static Result run(Model model, int promptTokens, int genTokens, Consumer<String> log) {
+    public static Result run(Transformer tf, int promptTokens, int genTokens, Consumer<String> log) {
+        Model model = tf.model();
         ModelConfig c = model.config();
-        Transformer tf = new Transformer(model);
         int[] prompt = new SplittableRandom(7).ints(promptTokens, 0, c.vocab()).toArray();
         log.accept("warming up");
         KvCache cache = tf.newCache(promptTokens + genTokens);
@@ -48,14 +51,33 @@ public final class Bench {
         for (int i = 0; i < genTokens; i++) logits = tf.forward(new int[]{Sampler.argmax(logits)}, cache, false);
         double decodeS = (System.nanoTime() - t1) / 1e9;
 
-        // decode streams every linear's weights once per token; the embedding table only when it is the (tied) head
-        long params = c.parameterCount();
-        long bytes = 4 * (params - (c.tiedEmbeddings() ? 0 : (long) c.vocab() * c.hidden()));
+        // decode streams every linear's weights (and the head) once per token
+        long bytes = weightBytes(model);
         double bound = gbs * 1e9 / bytes;
-        double flops = 2.0 * (params - (c.tiedEmbeddings() ? 0 : (long) c.vocab() * c.hidden())) * promptTokens;
+        // prefill: every decoder linear for every prompt token, the head for the last one only
+        long head = (long) c.vocab() * c.hidden();
+        double flops = 2.0 * (macs(model) - head) * promptTokens + 2.0 * head;
         double decodeTokS = genTokens / decodeS;
         return new Result(Parallel.threads(), promptTokens / prefillS, decodeTokS, flops / prefillS / 1e9, gbs, bytes,
                 bound, decodeTokS / bound, peakRss());
+    }
+
+    /** Bytes of weights a decode step reads: int8 linears 1 byte per weight (+ scales), float linears 4. */
+    public static long weightBytes(Model m) {
+        long bytes = 0;
+        for (Layer l : m.layers())
+            for (Linear x : new Linear[]{l.q, l.k, l.v, l.o, l.gate, l.up, l.down})
+                if (x != null) bytes += x instanceof Int8Linear q ? q.weights().q().length + 4L * q.weights().scales().length : 4L * x.in() * x.out();
+        return bytes + 4L * m.lmHead().in() * m.lmHead().out();
+    }
+
+    /** Multiply-accumulates per token through all linears and the head. */
+    static long macs(Model m) {
+        long n = (long) m.lmHead().in() * m.lmHead().out();
+        for (Layer l : m.layers())
+            for (Linear x : new Linear[]{l.q, l.k, l.v, l.o, l.gate, l.up, l.down})
+                if (x != null) n += (long) x.in() * x.out();
+        return n;
     }
 
     /** Layer-by-layer calibration of windows of random tokens: seconds and peak RSS (the memory claim of calibration). */

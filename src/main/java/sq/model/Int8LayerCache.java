@@ -7,10 +7,11 @@ import sq.kernels.Parallel;
  * operands with int32 accumulation:
  * <pre>
  *   score_j = s_q * s_k[j] * (q8 . k8[j]) / sqrt(d)                        Q.K^T
- *   p'_j    = softmax(score)_j * s_v[j];  p8 = round(p' / s_p), s_p = max(p') / 127
+ *   p'_j    = softmax(score)_j * s_v[j];  p8 = round(p' / s_p), s_p = max(p') / 255   (unsigned: p' >= 0)
  *   out     = s_p * sum_j p8_j * v8[j]                                     P.V
  * </pre>
- * Folding each position's value scale into P keeps P.V a pure int8 dot product although V has per-position scales.
+ * Folding each position's value scale into P keeps P.V a pure 8-bit dot product although V has per-position scales;
+ * P is non-negative, so it uses all 256 levels of an unsigned byte (as int8 attention kernels do for probabilities).
  * Scales are symmetric absmax (max(|x|, 1e-5) / 127) per row, round half to even, as everywhere in sq.
  */
 final class Int8LayerCache implements LayerCache {
@@ -46,13 +47,23 @@ final class Int8LayerCache implements LayerCache {
         return s;
     }
 
+    /** Non-negative p[0, n) to 0..255 (held in ints); returns the scale. */
+    static float quantizeUnsigned(float[] p, int n, int[] dst) {
+        float max = 0;
+        for (int i = 0; i < n; i++) max = Math.max(max, p[i]);
+        float s = Math.max(max, 1e-5f) / 255f;
+        for (int i = 0; i < n; i++) dst[i] = (int) Math.rint(p[i] / s);
+        return s;
+    }
+
     @Override
     public void attend(float[] q, float[] out, int T, int start) {
         int heads = cfg.heads(), hd = cfg.headDim(), kvHeads = cfg.kvHeads(), group = heads / kvHeads;
         float scale = (float) (1.0 / Math.sqrt(hd));
         Parallel.forRange(T * heads, (from, to) -> {
             float[] p = new float[start + T];
-            byte[] q8 = new byte[hd], p8 = new byte[start + T];
+            byte[] q8 = new byte[hd];
+            int[] p8 = new int[start + T];
             int[] acc = new int[hd];
             for (int job = from; job < to; job++) {
                 int t = job / heads, head = job % heads, kvh = head / group;
@@ -65,7 +76,7 @@ final class Int8LayerCache implements LayerCache {
                 }
                 Softmax.inPlace(p, n);
                 for (int j = 0; j < n; j++) p[j] *= vScale[j * kvHeads + kvh];
-                float sp = quantize(p, 0, n, p8, 0);
+                float sp = quantizeUnsigned(p, n, p8);
                 java.util.Arrays.fill(acc, 0);
                 for (int j = 0; j < n; j++) {
                     int w = p8[j];

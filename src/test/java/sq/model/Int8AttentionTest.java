@@ -49,8 +49,8 @@ class Int8AttentionTest {
                 }
                 Softmax.inPlace(p, n);
                 for (int j = 0; j < n; j++) p[j] *= vs[j];
-                byte[] p8 = new byte[n];
-                float sp = Int8LayerCache.quantize(p, 0, n, p8, 0);
+                int[] p8 = new int[n];
+                float sp = Int8LayerCache.quantizeUnsigned(p, n, p8);
                 for (int i = 0; i < hd; i++) {
                     long acc = 0;
                     for (int j = 0; j < n; j++) acc += p8[j] * v8[j][i];

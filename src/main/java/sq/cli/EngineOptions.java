@@ -1,0 +1,63 @@
+package sq.cli;
+
+import picocli.CommandLine.Option;
+import sq.eval.Windows;
+import sq.io.InputException;
+import sq.model.LayerSource;
+import sq.model.Model;
+import sq.model.Transformer;
+import sq.quant.ActivationStats;
+import sq.quant.AlphaSpec;
+import sq.quant.Int8Quantizer;
+import sq.quant.Scheme;
+import sq.quant.SmoothQuant;
+
+/**
+ * --engine and, for the int8 engine, how to quantize on load: --scheme, and with --calib also SmoothQuant
+ * smoothing (--alpha) and static scales. Without --calib the int8 engine runs naive W8A8 (dynamic schemes only).
+ */
+final class EngineOptions {
+    enum Engine { fp32, int8 }
+
+    @Option(names = "--engine", paramLabel = "fp32|int8",
+            description = "fp32, or int8 (real W8A8: int8 weights, int8 activations, int8 attention BMMs where the scheme "
+                    + "quantizes them). Default: fp32 (int8 for quantized checkpoints).")
+    Engine engine;
+
+    @Option(names = "--scheme", defaultValue = "w8a8", description = "int8 engine scheme: O1, O2, O3, w8a8 (default: ${DEFAULT-VALUE}).")
+    String scheme;
+
+    @Option(names = "--alpha", defaultValue = "0.5", paramLabel = "A|auto",
+            description = "SmoothQuant migration strength when --calib is given (default: ${DEFAULT-VALUE}).")
+    String alpha;
+
+    @picocli.CommandLine.Mixin
+    CalibrationOptions calib;
+
+    boolean int8() {
+        return engine == Engine.int8;
+    }
+
+    /** The model to run: as loaded (fp32), or quantized to real int8 as the options say. */
+    Transformer prepare(LoadedModel m, boolean quiet) {
+        if (!int8()) {
+            if (calib.given()) throw new InputException("--calib only applies to --engine int8");
+            return new Transformer(m.model());
+        }
+        Scheme s = Scheme.parse(scheme);
+        Model q;
+        if (!calib.given()) {
+            if (!quiet) System.err.println("sq: int8 engine, naive W8A8 " + s.name() + " (no --calib: no smoothing)");
+            q = sq.quant.Int8Models.streamNaive(LayerSource.of(m.model()), s);
+        } else {
+            AlphaSpec a = AlphaSpec.parse(alpha);
+            if (a.values().size() + (a.auto() ? 1 : 0) != 1) throw new InputException("--alpha takes one value or auto");
+            Windows w = calib.windows(m.tokenizer());
+            ActivationStats stats = CalibrationOptions.calibrate(LayerSource.of(m.model()), w);
+            SmoothQuant.Result r = SmoothQuant.quantize(m.model(), stats, w, a.auto() ? null : a.values().getFirst(), s);
+            if (!quiet) System.err.println("sq: int8 engine, SmoothQuant alpha " + alpha + " " + s.name());
+            q = Int8Quantizer.quantize(r.smoothed(), s, r.smoothedStats());
+        }
+        return new Transformer(q, s.bmm());
+    }
+}
