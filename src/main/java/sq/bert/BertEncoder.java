@@ -5,6 +5,7 @@ import sq.kernels.MatMul;
 import sq.kernels.Parallel;
 import sq.model.Linear;
 import sq.model.LinearObserver;
+import sq.quant.ActivationGranularity;
 
 /**
  * The forward pass of a post-LN BERT encoder on one sequence (no padding, so no mask):
@@ -69,14 +70,21 @@ public final class BertEncoder {
             run(layer.q, xin, q, T);
             run(layer.k, xin, k, T);
             run(layer.v, xin, v, T);
+            if (layer.bmmQuant != null) { // the attention BMM inputs, when the linears leave them to us
+                boolean perToken = layer.bmmQuant == ActivationGranularity.PER_TOKEN;
+                boolean isStatic = layer.bmmQuant == ActivationGranularity.PER_TENSOR_STATIC;
+                BertMath.fakeQuant(q, T, H, perToken, isStatic ? layer.bmmStaticMax[0] : Float.NaN);
+                BertMath.fakeQuant(k, T, H, perToken, isStatic ? layer.bmmStaticMax[1] : Float.NaN);
+                BertMath.fakeQuant(v, T, H, perToken, isStatic ? layer.bmmStaticMax[2] : Float.NaN);
+            }
             attention(q, k, v, ctx, T);
             run(layer.o, scaled(ctx, in, T, H, layer.oSmooth), tmp, T);
-            for (int i = 0; i < T * H; i++) tmp[i] += x[i];
+            BertMath.add(x, tmp, T * H);
             BertMath.layerNorm(tmp, a, T, H, layer.attnNorm.weight(), layer.attnNorm.bias(), cfg.eps());
             run(layer.fc1, scaled(a, in, T, H, layer.fc1Smooth), u, T);
             Parallel.forRange(T, (long) T * I * 16, (t0, t1) -> BertMath.activation(cfg.activation(), u, t0 * I, t1 * I));
             run(layer.fc2, scaled(u, in, T, I, layer.fc2Smooth), tmp, T);
-            for (int i = 0; i < T * H; i++) tmp[i] += a[i];
+            BertMath.add(a, tmp, T * H);
             BertMath.layerNorm(tmp, x, T, H, layer.outNorm.weight(), layer.outNorm.bias(), cfg.eps());
         }
         return x;

@@ -2,6 +2,7 @@ package sq.bert;
 
 import sq.model.Linear;
 import sq.model.NormWeights;
+import sq.quant.ActivationGranularity;
 
 /**
  * One post-LN encoder block:
@@ -19,6 +20,12 @@ public final class BertLayer {
     public final NormWeights attnNorm, outNorm;
     /** Multipliers of the q/k/v input (shared), the o input, the fc1 input, the fc2 input; null: none. */
     public float[] qkvSmooth, oSmooth, fc1Smooth, fc2Smooth;
+    /**
+     * Int8 round trip of the q/k/v outputs (the attention BMM inputs) done by the encoder, vectorized, when the
+     * linears do not do it themselves; null: none. bmmStaticMax: calibrated max|y| of q, k, v for static scales.
+     */
+    public ActivationGranularity bmmQuant;
+    public float[] bmmStaticMax;
 
     public BertLayer(Linear q, Linear k, Linear v, Linear o, NormWeights attnNorm, Linear fc1, Linear fc2, NormWeights outNorm) {
         this.q = q;
@@ -38,6 +45,8 @@ public final class BertLayer {
         c.oSmooth = oSmooth;
         c.fc1Smooth = fc1Smooth;
         c.fc2Smooth = fc2Smooth;
+        c.bmmQuant = bmmQuant;
+        c.bmmStaticMax = bmmStaticMax;
         return c;
     }
 

@@ -81,21 +81,75 @@ final class BertMath {
         }
     }
 
-    /** y[r] = (x[r] - mean) / sqrt(var + eps) * w + b over rows of width dim (biased variance, double sums). */
+    /**
+     * y[r] = (x[r] - mean) / sqrt(var + eps) * w + b over rows of width dim (biased variance, two passes; float
+     * lanes, as ONNX Runtime computes it). y may be x.
+     */
     static void layerNorm(float[] x, float[] y, int rows, int dim, float[] w, float[] b, float eps) {
+        int bound = S.loopBound(dim), L = S.length();
         for (int r = 0; r < rows; r++) {
-            int base = r * dim;
-            double sum = 0;
-            for (int i = 0; i < dim; i++) sum += x[base + i];
-            double mean = sum / dim;
-            double var = 0;
-            for (int i = 0; i < dim; i++) {
+            int base = r * dim, i = 0;
+            FloatVector acc = FloatVector.zero(S);
+            for (; i < bound; i += L) acc = acc.add(FloatVector.fromArray(S, x, base + i));
+            double sum = acc.reduceLanes(VectorOperators.ADD);
+            for (; i < dim; i++) sum += x[base + i];
+            float mean = (float) (sum / dim);
+            FloatVector vacc = FloatVector.zero(S);
+            for (i = 0; i < bound; i += L) {
+                FloatVector d = FloatVector.fromArray(S, x, base + i).sub(mean);
+                vacc = d.fma(d, vacc);
+            }
+            double var = vacc.reduceLanes(VectorOperators.ADD);
+            for (; i < dim; i++) {
                 double d = x[base + i] - mean;
                 var += d * d;
             }
-            double inv = 1.0 / Math.sqrt(var / dim + eps);
-            for (int i = 0; i < dim; i++) y[base + i] = (float) ((x[base + i] - mean) * inv) * w[i] + b[i];
+            float inv = (float) (1.0 / Math.sqrt(var / dim + eps));
+            for (i = 0; i < bound; i += L)
+                FloatVector.fromArray(S, x, base + i).sub(mean).mul(inv).fma(FloatVector.fromArray(S, w, i), FloatVector.fromArray(S, b, i))
+                        .intoArray(y, base + i);
+            for (; i < dim; i++) y[base + i] = (x[base + i] - mean) * inv * w[i] + b[i];
         }
+    }
+
+    /**
+     * Per-token (rows of width dim) or per-tensor int8 round trip in place, exactly as sq.quant.Quantizer does it
+     * (scale = max(absmax, 1e-5) / 127, rint(v / scale) * scale; a static max saturates to [-128, 127]), vectorized.
+     *
+     * @param staticMax the calibrated max|x| for a static scale, or NaN for dynamic scales
+     */
+    static void fakeQuant(float[] x, int rows, int dim, boolean perToken, float staticMax) {
+        if (perToken) {
+            for (int r = 0; r < rows; r++) fakeQuant(x, r * dim, dim, Math.max(maxAbs(x, r * dim, (r + 1) * dim), 1e-5f) / 127f, false);
+        } else if (Float.isNaN(staticMax)) {
+            fakeQuant(x, 0, rows * dim, Math.max(maxAbs(x, 0, rows * dim), 1e-5f) / 127f, false);
+        } else {
+            fakeQuant(x, 0, rows * dim, Math.max(staticMax, 1e-5f) / 127f, true);
+        }
+    }
+
+    /** 1.5 * 2^23: adding and subtracting it rounds a float below 2^22 to an integer, half to even (= Math.rint). */
+    private static final float ROUNDER = 12582912f;
+
+    private static void fakeQuant(float[] x, int off, int n, float scale, boolean saturate) {
+        int bound = S.loopBound(n), L = S.length(), i = 0;
+        for (; i < bound; i += L) {
+            FloatVector q = FloatVector.fromArray(S, x, off + i).div(scale);
+            if (saturate) q = q.max(-128f).min(127f); // after rounding in the scalar code; the same, as the bounds are integers
+            q.add(ROUNDER).sub(ROUNDER).mul(scale).intoArray(x, off + i);
+        }
+        for (; i < n; i++) {
+            double q = Math.rint(x[off + i] / scale);
+            if (saturate) q = Math.min(Math.max(q, -128), 127);
+            x[off + i] = (float) q * scale;
+        }
+    }
+
+    /** y[i] += x[i] over n elements. */
+    static void add(float[] x, float[] y, int n) {
+        int bound = S.loopBound(n), L = S.length(), i = 0;
+        for (; i < bound; i += L) FloatVector.fromArray(S, y, i).add(FloatVector.fromArray(S, x, i)).intoArray(y, i);
+        for (; i < n; i++) y[i] += x[i];
     }
 
     /** y[t, j] = x[t, j] * m[j] for rows of width dim. */

@@ -40,19 +40,27 @@ public final class BertQuantizer {
     /** @param stats calibration of this (possibly smoothed) model; static schemes read their scales from it */
     public static BertModel quantize(BertModel model, Scheme scheme, ActivationStats stats, Engine engine) {
         boolean isStatic = scheme.activations() == ActivationGranularity.PER_TENSOR_STATIC;
-        return model.mapLinears(l -> {
+        BertModel q = model.mapLinears(l -> {
             DenseLinear d = BertSmoothing.dense(l);
             ActivationStats.Entry e = isStatic ? stats.get(d.name()) : null;
             boolean quantOut = scheme.bmm() && BertCalibrator.isBmmInput(d.name());
             if (e != null && quantOut && Float.isNaN(e.outputMax()))
                 throw new InputException("calibration statistics lack the output max of " + d.name() + " needed by the static scheme");
             float inMax = e == null ? 0 : e.inputMax(), outMax = e == null ? 0 : e.outputMax();
-            if (engine == Engine.INT8)
+            if (engine == Engine.INT8) // the encoder round-trips the BMM inputs itself (vectorized), see below
                 return new Int8Linear(d.name(), Quantizer.int8(d.weight(), d.out(), d.in(), scheme.weights(), scheme.groupSize()),
-                        d.bias(), scheme.activations(), inMax, quantOut, outMax);
+                        d.bias(), scheme.activations(), inMax, false, outMax);
             return new FakeQuantLinear(d.name(), Quantizer.weights(d.weight(), d.out(), d.in(), scheme.weights(), scheme.groupSize()),
                     d.bias(), d.in(), d.out(), scheme.activations(), inMax, quantOut, outMax);
         });
+        if (engine == Engine.INT8 && scheme.bmm()) {
+            for (BertLayer l : q.layers()) {
+                l.bmmQuant = scheme.activations();
+                if (isStatic)
+                    l.bmmStaticMax = new float[]{stats.get(l.q.name()).outputMax(), stats.get(l.k.name()).outputMax(), stats.get(l.v.name()).outputMax()};
+            }
+        }
+        return q;
     }
 
     /**

@@ -6,7 +6,7 @@ import picocli.CommandLine.Option;
 import sq.eval.Bench;
 import sq.io.AtomicOutput;
 import sq.io.Checkpoint;
-import sq.io.InputException;
+import sq.io.MemoryCheck;
 import sq.model.LayerSource;
 import sq.model.ModelLoader;
 import sq.quant.ActivationStats;
@@ -38,11 +38,14 @@ final class CalibrateCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         common.apply();
-        if (Files.exists(out) && !force) throw InputException.of(out, "exists; use --force to overwrite");
+        AtomicOutput.checkNotInput(out, modelOptions.model, modelOptions.tokenizer, calibration.calib);
+        AtomicOutput.checkTarget(out, force, false);
         ActivationStats stats;
         if (Files.isDirectory(modelOptions.model)) {
             try (Checkpoint ckpt = Checkpoint.open(modelOptions.model)) {
-                LayerSource source = new ModelLoader(ckpt);
+                ModelLoader source = new ModelLoader(ckpt).checkTensors();
+                MemoryCheck.require(MemoryCheck.estimateLayerwise(source.config(), calibration.calibWindows, calibration.calibWindow),
+                        null, modelOptions.model);
                 Path tok = modelOptions.tokenizer != null ? modelOptions.tokenizer : modelOptions.model.resolve("tokenizer.json");
                 stats = CalibrationOptions.calibrate(source, calibration.windows(Tokenizer.load(tok)));
             }

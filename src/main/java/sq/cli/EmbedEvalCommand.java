@@ -68,6 +68,11 @@ final class EmbedEvalCommand implements Callable<Integer> {
                     + "output and FFN output linears, smoothed inside their input quantizer) (default: ${DEFAULT-VALUE}).")
     List<String> groups;
 
+    @Option(names = "--bmm", negatable = true, defaultValue = "true", fallbackValue = "true",
+            description = "Quantize the attention BMM inputs (query/key/value outputs) as the schemes do (default: ${DEFAULT-VALUE}); "
+                    + "--no-bmm quantizes only the linears (scheme names get /no-bmm).")
+    boolean bmm;
+
     @Option(names = "--engine", defaultValue = "int8", paramLabel = "int8|fake",
             description = "Quantized rows on the int8 engine or the fake-quantized simulation (default: ${DEFAULT-VALUE}).")
     String engine;
@@ -105,7 +110,9 @@ final class EmbedEvalCommand implements Callable<Integer> {
         if (calibSentences < 1) throw new InputException("--calib-sentences must be at least 1");
         if (speedSentences < 0 || speedRounds < 1) throw new InputException("--speed-sentences must be >= 0 and --speed-rounds >= 1");
         AlphaSpec alphas = AlphaSpec.parse(alpha);
-        List<Scheme> schemeList = schemes.stream().map(Scheme::parse).toList();
+        List<Scheme> schemeList = schemes.stream().map(Scheme::parse).map(s -> bmm ? s
+                : new Scheme(s.name() + "/no-bmm", s.weights(), s.groupSize(), s.activations(), false, s.description() + ", BMM inputs in fp32"))
+                .toList();
         groups.forEach(EmbedEval::groups);
         BertQuantizer.Engine eng = switch (engine.toLowerCase(Locale.ROOT)) {
             case "int8" -> BertQuantizer.Engine.INT8;

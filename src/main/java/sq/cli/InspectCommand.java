@@ -99,6 +99,7 @@ final class InspectCommand implements Callable<Integer> {
         List<Scheme> schemes = sweepSchemes.stream().map(Scheme::parse).toList();
         if (sweepFrom != null && !sweep) throw new InputException("give --sweep-from or --no-sweep, not both");
         refuseNonEmpty();
+        AtomicOutput.checkNotInput(out, modelOptions.model, modelOptions.tokenizer, calibration.calib, actScales, text, sweepFrom);
         LoadedModel m = modelOptions.load();
         List<Integer> chosen = Inspector.parseLayers(layers, m.model().config().layers());
         Windows calib = calibration.windows(m.tokenizer());

@@ -3,6 +3,7 @@ package sq.cli;
 import sq.io.Checkpoint;
 import sq.io.InputException;
 import sq.io.Llama2cReader;
+import sq.io.MemoryCheck;
 import sq.model.Model;
 import sq.model.ModelLoader;
 import sq.model.Transformer;
@@ -14,6 +15,7 @@ import java.nio.file.Path;
 /**
  * A model and its tokenizer from what the user named: a Hugging Face folder (config.json, safetensors,
  * tokenizer.json) or a llama2.c .bin checkpoint (tokenizer: --tokenizer, else tok512.bin / tokenizer.bin beside it).
+ * Before any weight is converted, the memory the fp32 weights need is compared with the JVM's ({@link MemoryCheck}).
  */
 record LoadedModel(Path path, Model model, Tokenizer tokenizer) {
 
@@ -22,12 +24,15 @@ record LoadedModel(Path path, Model model, Tokenizer tokenizer) {
         if (Files.isDirectory(path)) {
             Model model;
             try (Checkpoint ckpt = Checkpoint.open(path)) {
-                model = ModelLoader.load(ckpt);
+                ModelLoader loader = new ModelLoader(ckpt).checkTensors(); // config and every tensor's header; nothing converted yet
+                MemoryCheck.require(loader.config(), "fp32", path);
+                model = loader.load();
             }
             Path tok = tokenizerPath != null ? tokenizerPath : path.resolve("tokenizer.json");
             return new LoadedModel(path, model, loadTokenizer(tok, path));
         }
         if (path.getFileName().toString().endsWith(".bin")) {
+            MemoryCheck.require(Llama2cReader.readConfig(path), "fp32", path);
             Model model = Llama2cReader.read(path);
             Path tok = tokenizerPath;
             if (tok == null) {

@@ -56,8 +56,8 @@ final class QuantizeCommand implements Callable<Integer> {
         if (spec.values().size() + (spec.auto() ? 1 : 0) != 1) throw new InputException("--alpha takes one value or auto, got '" + alpha + "'");
         Float a = spec.auto() ? null : spec.values().getFirst();
         Scheme s = Scheme.parse(scheme);
-        if (out.toAbsolutePath().normalize().startsWith(modelOptions.model.toAbsolutePath().normalize()))
-            throw new InputException(out + ": the output must not be inside the input model");
+        AtomicOutput.checkNotInput(out, modelOptions.model, modelOptions.tokenizer, calibration.calib, text);
+        AtomicOutput.checkTarget(out, force, true);
         LoadedModel m = modelOptions.load();
         Windows calib = calibration.windows(m.tokenizer());
         ActivationStats stats = CalibrationOptions.calibrate(LayerSource.of(m.model()), calib);

@@ -1,5 +1,6 @@
 package sq.eval;
 
+import sq.io.InputException;
 import sq.model.KvCache;
 import sq.model.Transformer;
 
@@ -28,6 +29,7 @@ public final class Perplexity {
             cache.clear();
             float[] logits = model.forward(ids, cache, true);
             for (int p = 0; p + 1 < T; p++) {
+                checkFinite(logits, p * V, V, windows.first() + w, p);
                 nll -= logSoftmaxAt(logits, p * V, V, ids[p + 1]);
                 n++;
             }
@@ -35,6 +37,20 @@ public final class Perplexity {
         }
         double mean = nll / n;
         return new Result(Math.exp(mean), mean, n, windows.count(), (System.nanoTime() - t0) / 1e9);
+    }
+
+    /**
+     * A NaN or infinite logit would silently turn the perplexity into NaN or infinity: it stops the evaluation with the
+     * window, the position in it and the vocabulary entry.
+     */
+    static void checkFinite(float[] logits, int off, int V, int window, int position) {
+        int bad = 0;
+        for (int i = 0; i < V; i++) bad |= (Float.floatToRawIntBits(logits[off + i]) & 0x7f800000) == 0x7f800000 ? 1 : 0;
+        if (bad == 0) return;
+        for (int i = 0; i < V; i++)
+            if (!Float.isFinite(logits[off + i]))
+                throw new InputException("evaluation stopped: logit " + logits[off + i] + " at window " + window + ", position "
+                        + position + ", vocabulary entry " + i + " (the model or its weights produce non-finite values)");
     }
 
     /** log softmax(row)[target] for the row of V logits at off. */

@@ -193,6 +193,12 @@ public final class CompressedTensorsWriter {
             ArrayNode a = factors.putArray(k);
             for (float f : v) a.add(f);
         });
+        if (r.scheme().activations() == ActivationGranularity.PER_TENSOR_STATIC && r.scheme().bmm()) {
+            ObjectNode out = o.putObject("static_output_max");
+            r.smoothedStats().entries().forEach((k, e) -> {
+                if (!Float.isNaN(e.outputMax())) out.put(k, e.outputMax());
+            });
+        }
         ObjectNode act = o.putObject("act_scales");
         r.stats().entries().forEach((k, e) -> {
             ArrayNode a = act.putArray(k);

@@ -3,6 +3,7 @@ package sq.io;
 import com.fasterxml.jackson.databind.JsonNode;
 
 import java.nio.file.Files;
+import java.nio.file.InvalidPathException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -48,12 +49,19 @@ public final class Checkpoint implements AutoCloseable {
                 JsonNode map = Json.read(index).get("weight_map");
                 if (map == null || !map.isObject()) throw InputException.of(index, "missing object 'weight_map'");
                 Map<String, SafetensorsFile> shards = new HashMap<>();
+                Path home = dir.toAbsolutePath().normalize();
                 for (Iterator<Map.Entry<String, JsonNode>> it = map.fields(); it.hasNext(); ) {
                     Map.Entry<String, JsonNode> e = it.next();
-                    String shardName = e.getValue().asText("");
-                    Path shardPath = dir.resolve(shardName).normalize();
-                    if (shardName.isEmpty() || !shardPath.getParent().equals(dir.normalize()))
-                        throw InputException.of(index, "weight_map entry '" + e.getKey() + "' names a bad shard file '" + shardName + "'");
+                    String where = "weight_map entry '" + e.getKey() + "'";
+                    if (!e.getValue().isTextual()) throw InputException.of(index, where + " is not a file name: " + e.getValue());
+                    String shardName = e.getValue().asText();
+                    // Shards must be plain files in the model folder: no paths out of it ("../x", "/etc/x"), no sub-folders.
+                    Path shardPath = shardPath(home, shardName);
+                    if (shardPath == null || !home.equals(shardPath.getParent()))
+                        throw InputException.of(index, where + " names a bad shard file '" + shardName + "' (expected a file in the model folder)");
+                    if (!Files.isRegularFile(shardPath))
+                        throw InputException.of(index, where + " names shard '" + shardName + "', which is "
+                                + (Files.exists(shardPath) ? "not a regular file" : "missing"));
                     SafetensorsFile shard = shards.computeIfAbsent(shardName, n -> {
                         SafetensorsFile f = SafetensorsFile.open(shardPath);
                         files.add(f);
@@ -76,6 +84,14 @@ public final class Checkpoint implements AutoCloseable {
             throw e;
         }
         return new Checkpoint(dir, config, Collections.unmodifiableList(files), byName);
+    }
+
+    private static Path shardPath(Path home, String shardName) {
+        try {
+            return shardName.isEmpty() ? null : home.resolve(shardName).normalize();
+        } catch (InvalidPathException e) {
+            return null;
+        }
     }
 
     public Path dir() {

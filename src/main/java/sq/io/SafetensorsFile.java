@@ -1,16 +1,21 @@
 package sq.io;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.ObjectReader;
 
 import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
+import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.channels.FileChannel;
+import java.nio.charset.CharacterCodingException;
+import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
@@ -32,7 +37,8 @@ import java.util.Map;
 public final class SafetensorsFile implements AutoCloseable {
     /** Larger headers are refused: real ones are a few hundred KB even for thousands of tensors. */
     static final long MAX_HEADER_BYTES = 100L << 20;
-    private static final ObjectMapper JSON = Json.MAPPER;
+    /** The shared limits (depth, sizes), and a tensor named twice is an error rather than "last one wins". */
+    private static final ObjectReader HEADER_READER = Json.MAPPER.reader().with(DeserializationFeature.FAIL_ON_READING_DUP_TREE_KEY);
 
     private final Path path;
     private final Arena arena;
@@ -47,6 +53,8 @@ public final class SafetensorsFile implements AutoCloseable {
     }
 
     public static SafetensorsFile open(Path path) {
+        if (!Files.isRegularFile(path))
+            throw InputException.of(path, Files.exists(path) ? "not a regular file" : "file not found");
         Arena arena = Arena.ofShared();
         try (FileChannel ch = FileChannel.open(path, StandardOpenOption.READ)) {
             long size = ch.size();
@@ -74,11 +82,18 @@ public final class SafetensorsFile implements AutoCloseable {
         if (8 + n > size)
             throw InputException.of(path, "truncated: header claims " + n + " bytes but the file has only " + (size - 8) + " after the length");
         byte[] headerBytes = all.asSlice(8, n).toArray(ValueLayout.JAVA_BYTE);
+        String headerText;
+        try {
+            headerText = StandardCharsets.UTF_8.newDecoder().onMalformedInput(CodingErrorAction.REPORT)
+                    .onUnmappableCharacter(CodingErrorAction.REPORT).decode(ByteBuffer.wrap(headerBytes)).toString();
+        } catch (CharacterCodingException e) {
+            throw InputException.of(path, "header is not UTF-8 text");
+        }
         JsonNode header;
         try {
-            header = JSON.readTree(new String(headerBytes, StandardCharsets.UTF_8));
+            header = HEADER_READER.readTree(headerText);
         } catch (JsonProcessingException e) {
-            throw InputException.of(path, "header is not valid JSON: " + e.getOriginalMessage());
+            throw InputException.of(path, "header is not valid JSON: " + Json.describe(e));
         }
         if (header == null || !header.isObject()) throw InputException.of(path, "header is not a JSON object");
         long dataStart = 8 + n;
@@ -103,7 +118,8 @@ public final class SafetensorsFile implements AutoCloseable {
             }
             String where = "tensor '" + name + "'";
             if (!v.isObject()) throw InputException.of(path, where + ": entry is not an object");
-            DType dtype = DType.parse(v.path("dtype").asText(null));
+            if (!v.path("dtype").isTextual()) throw InputException.of(path, where + ": dtype is missing or not a string");
+            DType dtype = DType.parse(v.get("dtype").asText());
             if (dtype == null)
                 throw InputException.of(path, where + ": unsupported dtype " + v.path("dtype") + " (supported: F32, F16, BF16, I8, U8, I32, I64)");
             JsonNode shapeNode = v.get("shape");
@@ -144,11 +160,15 @@ public final class SafetensorsFile implements AutoCloseable {
             names.add(name);
             tensors.put(name, new TensorSlice(path, name, dtype, shape, all.asSlice(dataStart + begin, end - begin)));
         }
+        // Sorted by begin, a non-empty range overlaps an earlier one exactly when it starts before the furthest end
+        // reached so far (comparing neighbours only would miss [0,100) against [50,60) with an empty range between).
         ranges.sort(Comparator.comparingLong(r -> r[0]));
-        for (int i = 1; i < ranges.size(); i++) {
-            long[] a = ranges.get(i - 1), b = ranges.get(i);
-            if (b[0] < a[1] && b[1] > b[0] && a[1] > a[0])
-                throw InputException.of(path, "tensors '" + names.get((int) a[2]) + "' and '" + names.get((int) b[2]) + "' overlap");
+        long[] furthest = null;
+        for (long[] r : ranges) {
+            if (r[1] == r[0]) continue;
+            if (furthest != null && r[0] < furthest[1])
+                throw InputException.of(path, "tensors '" + names.get((int) furthest[2]) + "' and '" + names.get((int) r[2]) + "' overlap");
+            if (furthest == null || r[1] > furthest[1]) furthest = r;
         }
         return new SafetensorsFile(path, arena, Collections.unmodifiableMap(tensors), Collections.unmodifiableMap(metadata));
     }

@@ -17,9 +17,10 @@ public record TensorSlice(Path file, String name, DType dtype, long[] shape, Mem
     private static final ValueLayout.OfInt I32_LE = ValueLayout.JAVA_INT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
     private static final ValueLayout.OfLong I64_LE = ValueLayout.JAVA_LONG_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
 
+    /** Element count (checked against overflow when the file was opened). */
     public long numel() {
         long n = 1;
-        for (long d : shape) n *= d;
+        for (long d : shape) n = Math.multiplyExact(n, d);
         return n;
     }
 
@@ -28,11 +29,46 @@ public record TensorSlice(Path file, String name, DType dtype, long[] shape, Mem
     }
 
     public int dim(int i) {
-        return Math.toIntExact(shape[i]);
+        if (shape[i] > Integer.MAX_VALUE)
+            throw InputException.of(file, "tensor '" + name + "' dimension " + i + " is " + shape[i] + ", too large");
+        return (int) shape[i];
     }
 
-    /** Float values (F32, F16 and BF16 upcast exactly). */
+    /**
+     * Float values (F32, F16 and BF16 upcast exactly), all finite: a NaN or infinity is an {@link InputException}
+     * naming the tensor, the flat index and the position, so corrupt weights never reach a perplexity.
+     */
     public float[] toFloats() {
+        float[] out = toFloatsUnchecked();
+        int bad = firstNonFinite(out);
+        if (bad >= 0)
+            throw InputException.of(file, "tensor '" + name + "' has " + out[bad] + " at flat index " + bad + " (position "
+                    + Arrays.toString(position(shape, bad)) + " of shape " + Arrays.toString(shape) + "); the weights are corrupt");
+        return out;
+    }
+
+    /** Index of the first NaN or infinity, or -1. */
+    public static int firstNonFinite(float[] a) {
+        int any = 0;
+        for (float v : a) any |= (Float.floatToRawIntBits(v) & 0x7f800000) == 0x7f800000 ? 1 : 0; // branch-free pass
+        if (any == 0) return -1;
+        for (int i = 0; i < a.length; i++) if (!Float.isFinite(a[i])) return i;
+        return -1;
+    }
+
+    /** Row-major coordinates of a flat index. */
+    public static long[] position(long[] shape, long flat) {
+        long[] pos = new long[shape.length];
+        for (int d = shape.length - 1; d >= 0; d--) {
+            if (shape[d] == 0) return pos;
+            pos[d] = flat % shape[d];
+            flat /= shape[d];
+        }
+        return pos;
+    }
+
+    /** Float values as stored, NaN and infinities included. */
+    public float[] toFloatsUnchecked() {
         int n = arrayLength();
         float[] out = new float[n];
         switch (dtype) {
@@ -67,7 +103,11 @@ public record TensorSlice(Path file, String name, DType dtype, long[] shape, Mem
     public int[] toInts() {
         long[] l = toLongs();
         int[] out = new int[l.length];
-        for (int i = 0; i < l.length; i++) out[i] = Math.toIntExact(l[i]);
+        for (int i = 0; i < l.length; i++) {
+            if (l[i] != (int) l[i])
+                throw InputException.of(file, "tensor '" + name + "' value " + l[i] + " at flat index " + i + " does not fit an int");
+            out[i] = (int) l[i];
+        }
         return out;
     }
 

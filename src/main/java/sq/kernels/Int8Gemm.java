@@ -7,10 +7,11 @@ import java.util.Arrays;
  * {@link Int8Epilogue} one strip of {@link Int8GemmKernel#COLS} output features at a time.
  *
  * <p>X is packed into triples once per call (all tokens, padded with zero rows to a multiple of
- * {@link Int8GemmKernel#ROWS}, block by block). Each thread owns a range of strips; per strip and block of {@link #KC} inputs it packs
- * the weights (KT x COLS longs, 32 KiB: stays in L1) and sweeps all tokens over them, accumulating in a per-strip
- * long tile [T, COLS]. So W is read from memory once per call and each packed weight is reused T times from L1;
- * the strip's results are final after its last block, so the epilogue writes every output exactly once.
+ * {@link Int8GemmKernel#ROWS}, block-major). Each thread owns a range of strips; per strip and block of {@link #KC}
+ * inputs it packs the weights (KT x COLS longs, 32 KiB: stays in L1) and sweeps all tokens over them, accumulating in
+ * a per-strip long tile [T, COLS]. So W is read from memory once per call and each packed weight is reused T times
+ * from L1; a strip's sums are final after its last block, so the epilogue writes every output exactly once. Packing W
+ * costs ~5% of a T = 256 call.
  */
 final class Int8Gemm {
 

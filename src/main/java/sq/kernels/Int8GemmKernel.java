@@ -16,8 +16,9 @@ import jdk.incubator.vector.VectorSpecies;
  * alternative costs about one instruction per 8 multiply-adds. Measured single-threaded on Zen 5, L1-resident tile
  * loops: int32 (bytes widened, vpmulld + add, 8x2 tile) 210 GOP/s; int16 products of +128-offset operands split
  * into int32 halves (mul, shift, 2 adds; 6x2) 255; fp32 FMA on exactly converted values 264; these packed triples
- * 330 without and ~290 with the flushes. A dot-product layout of the same triples (4x4, lanes along k) reached
- * only 215, and C2's auto-vectorized MulAddS2I idiom did not vectorize in this shape (10 GOP/s).
+ * 330 without and ~290 with the flushes (the 64-bit multiplies are the limit: 3x4 with flushes into registers, 5x4
+ * and 6x4 tiles were within noise of 4x4). A dot-product layout of the same triples (4x4, lanes along k) reached only
+ * 215, and C2's auto-vectorized MulAddS2I idiom (pmaddwd) did not vectorize in this shape (10 GOP/s).
  */
 final class Int8GemmKernel {
 

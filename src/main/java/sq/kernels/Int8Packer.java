@@ -60,7 +60,9 @@ final class Int8Packer {
             widen(x, src + 2 * m + j).add(widen(x, src + m + j).lanewise(VectorOperators.LSHL, 22))
                     .add(widen(x, src + j).lanewise(VectorOperators.LSHL, 43)).intoArray(xp, dst + j);
         }
-        for (int j = bound; j < m; j++) xp[dst + j] = at(x, src, r, 2 * m + j) + (at(x, src, r, m + j) << 22) + (at(x, src, r, j) << 43);
+        for (int j = bound; j < m; j++) {
+            xp[dst + j] = at(x, src, r, 2 * m + j) + (at(x, src, r, m + j) << 22) + (at(x, src, r, j) << 43);
+        }
     }
 
     /**
@@ -87,7 +89,8 @@ final class Int8Packer {
         for (int c = 0; c < COLS; c++) {
             int row = src + c * ld;
             for (int j = c < fastRows ? fastJ : 0; j < m; j++) {
-                wt[j * COLS + c] = c >= rows ? 0 : at(w, row, r, j) + (at(w, row, r, m + j) << 21) + (at(w, row, r, 2 * m + j) << 43);
+                wt[j * COLS + c] = c >= rows ? 0
+                        : at(w, row, r, j) + (at(w, row, r, m + j) << 21) + (at(w, row, r, 2 * m + j) << 43);
             }
         }
     }

@@ -89,12 +89,24 @@ public abstract class Architecture {
         JsonNode v = c.get(key);
         if (v == null || v.isNull()) return dflt;
         if (!v.isNumber()) throw InputException.of(file, "'" + key + "' must be a number, got " + v);
+        if (!Double.isFinite(v.asDouble())) throw InputException.of(file, "'" + key + "' must be a finite number, got " + v);
         return v.asDouble();
     }
 
-    static boolean boolField(JsonNode c, String key, boolean dflt) {
+    /** A true/false field; anything but a JSON boolean (or null/absent: the default) is an error naming the key. */
+    static boolean boolField(JsonNode c, Path file, String key, boolean dflt) {
         JsonNode v = c.get(key);
-        return v == null || v.isNull() ? dflt : v.asBoolean(dflt);
+        if (v == null || v.isNull()) return dflt;
+        if (!v.isBoolean()) throw InputException.of(file, "'" + key + "' must be true or false, got " + v);
+        return v.booleanValue();
+    }
+
+    /** A string field, or the default when absent/null; anything else is an error naming the key. */
+    static String textField(JsonNode c, Path file, String key, String dflt) {
+        JsonNode v = c.get(key);
+        if (v == null || v.isNull()) return dflt;
+        if (!v.isTextual()) throw InputException.of(file, "'" + key + "' must be a string, got " + v);
+        return v.asText();
     }
 
     static Integer optInt(JsonNode c, String key) {

@@ -14,15 +14,17 @@ abstract class LlamaFamily extends Architecture {
 
     @Override
     public ModelConfig parse(JsonNode c, Path file) {
-        String act = c.path("hidden_act").asText("silu");
+        String act = textField(c, file, "hidden_act", "silu");
         if (!act.equals("silu")) throw InputException.of(file, "hidden_act '" + act + "' is not supported (only silu)");
         JsonNode sw = c.get("sliding_window");
-        if (sw != null && !sw.isNull() && c.path("use_sliding_window").asBoolean(true))
+        if (sw != null && !sw.isNull() && boolField(c, file, "use_sliding_window", true))
             throw InputException.of(file, "sliding-window attention (sliding_window=" + sw + ") is not supported");
-        JsonNode rope = c.has("rope_parameters") ? c.get("rope_parameters") : c.get("rope_scaling");
+        String ropeKey = c.has("rope_parameters") ? "rope_parameters" : "rope_scaling";
+        JsonNode rope = c.get(ropeKey);
         double theta = numField(c, file, "rope_theta", 10000.0);
         if (rope != null && !rope.isNull()) {
-            String type = rope.path("rope_type").asText(rope.path("type").asText("default"));
+            if (!rope.isObject()) throw InputException.of(file, "'" + ropeKey + "' must be an object or null, got " + rope);
+            String type = textField(rope, file, "rope_type", textField(rope, file, "type", "default"));
             if (!type.equals("default"))
                 throw InputException.of(file, "rope type '" + type + "' is not supported (only default RoPE)");
             theta = numField(rope, file, "rope_theta", theta);
@@ -32,13 +34,16 @@ abstract class LlamaFamily extends Architecture {
         int kvHeads = intField(c, file, "num_key_value_heads", heads);
         if (heads % kvHeads != 0)
             throw InputException.of(file, "num_attention_heads " + heads + " is not a multiple of num_key_value_heads " + kvHeads);
+        if (c.path("head_dim").isMissingNode() || c.path("head_dim").isNull())
+            if (hidden % heads != 0)
+                throw InputException.of(file, "hidden_size " + hidden + " is not a multiple of num_attention_heads " + heads + " (and no head_dim)");
         int headDim = intField(c, file, "head_dim", hidden / heads);
         if (headDim % 2 != 0) throw InputException.of(file, "head_dim " + headDim + " must be even for RoPE");
         return new ModelConfig(this, hidden, intField(c, file, "num_hidden_layers"), heads, kvHeads, headDim,
                 intField(c, file, "intermediate_size"), intField(c, file, "vocab_size"),
                 intField(c, file, "max_position_embeddings", 2048),
                 (float) numField(c, file, "rms_norm_eps", 1e-6), theta,
-                boolField(c, "tie_word_embeddings", false), optInt(c, "bos_token_id"), optInt(c, "eos_token_id"));
+                boolField(c, file, "tie_word_embeddings", false), optInt(c, "bos_token_id"), optInt(c, "eos_token_id"));
     }
 
     @Override

@@ -1,5 +1,7 @@
 package sq.model;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import sq.io.CompressedTensorsConfig;
 import sq.io.Checkpoint;
 import sq.io.InputException;
 import sq.io.TensorSlice;
@@ -14,13 +16,79 @@ public final class ModelLoader implements LayerSource {
     private final Checkpoint ckpt;
     private final ModelConfig cfg;
 
+    private boolean checked;
+
+    /** Reads config.json; the tensors are checked ({@link #checkTensors}) before the first one is converted. */
     public ModelLoader(Checkpoint ckpt) {
         this.ckpt = ckpt;
         this.cfg = readConfig(ckpt);
     }
 
+    /**
+     * config.json as a typed config. A quantization_config (a compressed-tensors folder such as ./sq quantize writes)
+     * is checked too, so a malformed one is reported with its key.
+     */
     public static ModelConfig readConfig(Checkpoint ckpt) {
-        return Architectures.parse(ckpt.config(), ckpt.dir().resolve("config.json"));
+        Path file = ckpt.dir().resolve("config.json");
+        quantization(ckpt);
+        return Architectures.parse(ckpt.config(), file);
+    }
+
+    /** The checkpoint's compressed-tensors quantization_config, checked, or null when it has none. */
+    public static CompressedTensorsConfig quantization(Checkpoint ckpt) {
+        JsonNode q = ckpt.config().get("quantization_config");
+        return q == null || q.isNull() ? null : CompressedTensorsConfig.parse(q, ckpt.dir().resolve("config.json"));
+    }
+
+    /**
+     * Checks every tensor load() will read (present, shape, float dtype) without converting any, so a broken
+     * checkpoint fails before minutes of loading; optional biases are checked where present. Runs once, at the
+     * latest before the embeddings are read.
+     */
+    public ModelLoader checkTensors() {
+        if (checked) return this;
+        Architecture a = cfg.architecture();
+        int h = cfg.hidden();
+        check(a.embedTokens() + ".weight", cfg.vocab(), h);
+        if (a.embedPositions() != null) check(a.embedPositions() + ".weight", (long) cfg.maxPositions() + a.positionOffset(), h);
+        for (int i = 0; i < cfg.layers(); i++) {
+            LayerNames n = a.layer(i);
+            checkNorm(n.attnNorm(), h);
+            checkNorm(n.mlpNorm(), h);
+            if (n.qNorm() != null) checkNorm(n.qNorm(), cfg.headDim());
+            if (n.kNorm() != null) checkNorm(n.kNorm(), cfg.headDim());
+            checkLinear(n.q(), h, cfg.qDim());
+            checkLinear(n.k(), h, cfg.kvDim());
+            checkLinear(n.v(), h, cfg.kvDim());
+            checkLinear(n.o(), cfg.qDim(), h);
+            if (a.mlp() == Architecture.Mlp.SWIGLU) checkLinear(n.gate(), h, cfg.intermediate());
+            checkLinear(n.up(), h, cfg.intermediate());
+            checkLinear(n.down(), cfg.intermediate(), h);
+        }
+        checkNorm(a.finalNorm(), h);
+        if (!cfg.tiedEmbeddings()) checkLinear(a.lmHead(), h, cfg.vocab());
+        checked = true;
+        return this;
+    }
+
+    private void checkNorm(String module, int dim) {
+        check(module + ".weight", dim);
+        if (cfg.architecture().norm() == Architecture.Norm.LAYER) check(module + ".bias", dim);
+    }
+
+    private void checkLinear(String module, int in, int out) {
+        check(module + ".weight", out, in);
+        if (ckpt.has(module + ".bias")) check(module + ".bias", out);
+    }
+
+    private void check(String name, long... shape) {
+        if (!ckpt.has(name)) throw InputException.of(ckpt.dir(), "missing tensor '" + name + "' for " + cfg.architecture().name());
+        TensorSlice t = ckpt.get(name).expectShape(shape);
+        if (!t.dtype().isFloat()) {
+            CompressedTensorsConfig q = quantization(ckpt);
+            throw InputException.of(t.file(), "tensor '" + name + "' has dtype " + t.dtype() + "; only F32/F16/BF16 weights load as a float model"
+                    + (q == null ? "" : " (this checkpoint is quantized: compressed-tensors " + q.describe() + ")"));
+        }
     }
 
     public static Model load(Path dir) {
@@ -40,6 +108,7 @@ public final class ModelLoader implements LayerSource {
 
     @Override
     public float[] embed() {
+        checkTensors();
         return tensor(cfg.architecture().embedTokens() + ".weight", cfg.vocab(), cfg.hidden());
     }
 

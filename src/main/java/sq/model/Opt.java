@@ -18,20 +18,22 @@ public final class Opt extends Architecture {
 
     @Override
     public ModelConfig parse(JsonNode c, Path file) {
-        if (!c.path("do_layer_norm_before").asBoolean(true))
+        if (!boolField(c, file, "do_layer_norm_before", true))
             throw InputException.of(file, "post-LN OPT (do_layer_norm_before=false, e.g. opt-350m) is not supported");
-        String act = c.path("activation_function").asText("relu");
+        String act = textField(c, file, "activation_function", "relu");
         if (!act.equals("relu")) throw InputException.of(file, "activation_function '" + act + "' is not supported (only relu)");
         int hidden = intField(c, file, "hidden_size");
         int proj = intField(c, file, "word_embed_proj_dim", hidden);
         if (proj != hidden)
             throw InputException.of(file, "word_embed_proj_dim " + proj + " != hidden_size " + hidden + " (project_in/out) is not supported");
-        if (!c.path("layer_norm_elementwise_affine").asBoolean(true))
+        if (!boolField(c, file, "layer_norm_elementwise_affine", true))
             throw InputException.of(file, "layer_norm_elementwise_affine=false is not supported");
         int heads = intField(c, file, "num_attention_heads");
+        if (hidden % heads != 0)
+            throw InputException.of(file, "hidden_size " + hidden + " is not a multiple of num_attention_heads " + heads);
         return new ModelConfig(this, hidden, intField(c, file, "num_hidden_layers"), heads, heads, hidden / heads,
                 intField(c, file, "ffn_dim"), intField(c, file, "vocab_size"), intField(c, file, "max_position_embeddings"),
-                1e-5f, 0, boolField(c, "tie_word_embeddings", true), optInt(c, "bos_token_id"), optInt(c, "eos_token_id"));
+                1e-5f, 0, boolField(c, file, "tie_word_embeddings", true), optInt(c, "bos_token_id"), optInt(c, "eos_token_id"));
     }
 
     @Override

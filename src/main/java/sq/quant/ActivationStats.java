@@ -56,22 +56,38 @@ public final class ActivationStats {
         w.write(file);
     }
 
-    /** Reads a file written by {@link #save}, or a plain act_scales file (static scales then = max of act_scales). */
+    /**
+     * Reads a file written by {@link #save}, or a plain act_scales file (static scales then = max of act_scales).
+     * Every value must be a finite max|x| (>= 0) and every static scale a one-element tensor; problems name the tensor.
+     */
     public static ActivationStats load(Path file) {
         Map<String, Entry> m = new LinkedHashMap<>();
         try (SafetensorsFile f = SafetensorsFile.open(file)) {
             for (TensorSlice t : f.tensors().values()) {
                 String n = t.name();
                 if (n.startsWith("static_input.") || n.startsWith("static_output.")) continue;
-                if (t.rank() != 1) throw InputException.of(file, "act_scales tensor '" + n + "' must be 1-D, has shape " + java.util.Arrays.toString(t.shape()));
-                float[] ch = t.toFloats();
-                float in = f.has("static_input." + n) ? f.get("static_input." + n).toFloats()[0] : max(ch);
-                float out = f.has("static_output." + n) ? f.get("static_output." + n).toFloats()[0] : Float.NaN;
+                if (t.rank() != 1 || t.shape()[0] == 0)
+                    throw InputException.of(file, "act_scales tensor '" + n + "' must be 1-D and non-empty, has shape " + java.util.Arrays.toString(t.shape()));
+                float[] ch = nonNegative(file, n, t.toFloats());
+                float in = f.has("static_input." + n) ? scalar(file, f.get("static_input." + n)) : max(ch);
+                float out = f.has("static_output." + n) ? scalar(file, f.get("static_output." + n)) : Float.NaN;
                 m.put(n, new Entry(ch, in, out));
             }
         }
         if (m.isEmpty()) throw InputException.of(file, "holds no activation statistics");
         return new ActivationStats(m);
+    }
+
+    private static float scalar(Path file, TensorSlice t) {
+        if (t.numel() != 1)
+            throw InputException.of(file, "static scale '" + t.name() + "' must hold one value, has shape " + java.util.Arrays.toString(t.shape()));
+        return nonNegative(file, t.name(), t.toFloats())[0];
+    }
+
+    private static float[] nonNegative(Path file, String name, float[] v) {
+        for (int i = 0; i < v.length; i++)
+            if (v[i] < 0) throw InputException.of(file, "tensor '" + name + "' holds " + v[i] + " at index " + i + "; a max|x| is never negative");
+        return v;
     }
 
     static float max(float[] a) {

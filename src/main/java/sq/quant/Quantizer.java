@@ -18,6 +18,17 @@ public final class Quantizer {
         return Int8Quantize.scale(absMax);
     }
 
+    /**
+     * The max|x| whose scale is exactly s (a stored static scale back to the max our quantizers take):
+     * s * 127, nudged by an ulp where float rounding of (s * 127) / 127 would miss s.
+     */
+    public static float maxForScale(float s) {
+        float m = s * QMAX;
+        for (int i = 0; i < 4 && scale(m) != s; i++) m = scale(m) < s ? Math.nextUp(m) : Math.nextDown(m);
+        if (scale(m) != s) throw new sq.io.InputException("static scale " + s + " cannot be represented");
+        return m;
+    }
+
     static float absMax(float[] v, int from, int to) {
         float m = 0;
         for (int i = from; i < to; i++) m = Math.max(m, Math.abs(v[i]));

@@ -72,23 +72,47 @@ public final class Llama2cTokenizer implements Tokenizer {
         this.pairs = pairTable(scores);
     }
 
+    /**
+     * Largest tokenizer file read (Llama 2's tokenizer.bin is 424 KB). With {@link #MAX_TOKEN_LENGTH} it bounds the
+     * merge-table construction, which looks at every way to cut every piece in two.
+     */
+    static final long MAX_FILE_BYTES = 16L << 20;
+    /** llama2.c's own buffers are sized by max_token_length; real files say 27 or less. */
+    static final int MAX_TOKEN_LENGTH = 1024;
+
     /** @throws InputException if the file is missing, truncated or has impossible lengths */
     public static Llama2cTokenizer load(Path file) {
         byte[] bytes;
         try {
+            if (!Files.isRegularFile(file)) {
+                throw InputException.of(file, Files.exists(file) ? "not a regular file" : "no such file");
+            }
+            long size = Files.size(file);
+            if (size > MAX_FILE_BYTES) {
+                throw InputException.of(file, size + " bytes is larger than the " + MAX_FILE_BYTES + "-byte limit for a llama2.c tokenizer");
+            }
             bytes = Files.readAllBytes(file);
         } catch (NoSuchFileException e) {
             throw InputException.of(file, "no such file");
         } catch (IOException e) {
             throw InputException.of(file, "cannot read: " + e);
         }
+        return parse(file, bytes);
+    }
+
+    /** Parses the bytes of a llama2.c tokenizer; file only names it in messages. */
+    static Llama2cTokenizer parse(Path file, byte[] bytes) {
+        if (bytes.length > MAX_FILE_BYTES) {
+            throw InputException.of(file, bytes.length + " bytes is larger than the " + MAX_FILE_BYTES + "-byte limit for a llama2.c tokenizer");
+        }
         ByteBuffer in = ByteBuffer.wrap(bytes).order(ByteOrder.LITTLE_ENDIAN);
         List<String> pieces = new ArrayList<>();
         float[] scores = new float[64];
         try {
             int maxTokenLength = in.getInt();
-            if (maxTokenLength <= 0) {
-                throw InputException.of(file, "max_token_length " + maxTokenLength + " is not positive; not a llama2.c tokenizer");
+            if (maxTokenLength <= 0 || maxTokenLength > MAX_TOKEN_LENGTH) {
+                throw InputException.of(file, "max_token_length " + maxTokenLength + " is outside 1.." + MAX_TOKEN_LENGTH
+                        + "; not a llama2.c tokenizer");
             }
             // The file does not store the vocab size: tokens run to the end of the file.
             while (in.hasRemaining()) {
@@ -97,6 +121,10 @@ public final class Llama2cTokenizer implements Tokenizer {
                 if (length < 0 || length > in.remaining()) {
                     throw InputException.of(file, "token " + pieces.size() + " has length " + length
                             + " but " + in.remaining() + " bytes remain");
+                }
+                if (length > maxTokenLength) {
+                    throw InputException.of(file, "token " + pieces.size() + " has length " + length
+                            + ", more than the file's max_token_length " + maxTokenLength);
                 }
                 byte[] piece = new byte[length];
                 in.get(piece);

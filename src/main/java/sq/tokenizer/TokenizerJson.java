@@ -1,12 +1,10 @@
 package sq.tokenizer;
 
-import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import sq.io.InputException;
+import sq.io.Json;
 
 import java.io.IOException;
-import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
@@ -24,9 +22,16 @@ import java.util.regex.PatternSyntaxException;
  * with what is supported.
  */
 final class TokenizerJson {
-    private static final ObjectMapper JSON = new ObjectMapper();
     /** Real vocabularies stay far below this; the bound keeps a corrupt id from sizing a huge array. */
     private static final int MAX_ID = 1 << 24;
+    /**
+     * Ids index an array of tokens, so a few tokens with huge ids would allocate megabytes per token: ids above
+     * twice the number of tokens plus this slack are refused (real files number their tokens densely from 0).
+     */
+    private static final int ID_SLACK = 1 << 16;
+    /** Real pre-tokenizer regexes are a few hundred characters; java.util.regex compiles nesting recursively. */
+    static final int MAX_REGEX_LENGTH = 1 << 14;
+    static final int MAX_REGEX_NESTING = 100;
 
     private final Path file;
 
@@ -40,17 +45,27 @@ final class TokenizerJson {
     }
 
     private JsonNode read() {
-        JsonNode root;
-        try (InputStream in = Files.newInputStream(file)) {
-            root = JSON.readTree(in);
+        byte[] bytes;
+        try {
+            if (!Files.isRegularFile(file)) {
+                throw InputException.of(file, Files.exists(file) ? "not a regular file" : "no such file");
+            }
+            long size = Files.size(file);
+            if (size > Json.MAX_FILE_BYTES) {
+                throw InputException.of(file, "tokenizer.json of " + size + " bytes is larger than the " + Json.MAX_FILE_BYTES + "-byte limit");
+            }
+            bytes = Files.readAllBytes(file);
         } catch (NoSuchFileException e) {
             throw InputException.of(file, "no such file");
-        } catch (JsonProcessingException e) {
-            throw InputException.of(file, "not valid JSON: " + e.getOriginalMessage()
-                    + " (line " + e.getLocation().getLineNr() + ", column " + e.getLocation().getColumnNr() + ")");
         } catch (IOException e) {
             throw InputException.of(file, "cannot read: " + e);
         }
+        return parse(bytes);
+    }
+
+    /** The root object of tokenizer.json bytes (the shared JSON limits: depth, sizes). */
+    private JsonNode parse(byte[] bytes) {
+        JsonNode root = Json.parse(file, bytes);
         if (root == null || !root.isObject()) {
             throw InputException.of(file, "not a tokenizer.json (expected a JSON object)");
         }
@@ -61,6 +76,7 @@ final class TokenizerJson {
         if (object(root, "model", "model").path("type").asText().equals("WordPiece")) return wordPiece(root);
         BpeModel model = model(object(root, "model", "model"));
         List<AddedTokens.Token> added = addedTokens(root.path("added_tokens"), model.vocab());
+        checkDenseIds(model.vocab(), added);
         Normalizer normalizer = optional(root, "normalizer", this::normalizer);
         PreTokenizer preTokenizer = optional(root, "pre_tokenizer", this::preTokenizer);
         Decoder decoder = optional(root, "decoder", this::decoder);
@@ -75,10 +91,10 @@ final class TokenizerJson {
         // Files from before the "type" tag existed hold a BPE model.
         String type = node.has("type") ? node.get("type").asText() : node.has("merges") ? "BPE" : null;
         if (type == null) {
-            throw error("model.type", "missing (supported: BPE)");
+            throw error("model.type", "missing (supported: BPE, WordPiece)");
         }
         if (!type.equals("BPE")) {
-            throw unsupported("model.type", type, "BPE");
+            throw unsupported("model.type", type, "BPE, WordPiece");
         }
         JsonNode dropout = node.path("dropout");
         if (dropout.isNumber() && dropout.asDouble() != 0) {
@@ -224,8 +240,10 @@ final class TokenizerJson {
             return Pattern.compile(Pattern.quote(p.get("String").asText()));
         }
         if (p.path("Regex").isTextual()) {
+            String regex = p.get("Regex").asText();
+            checkRegexSize(regex, where + ".pattern.Regex");
             try {
-                return OnigRegex.compile(p.get("Regex").asText());
+                return OnigRegex.compile(regex);
             } catch (PatternSyntaxException e) {
                 throw error(where + ".pattern.Regex", "cannot compile regex: " + e.getDescription()
                         + " near index " + e.getIndex() + " of " + p.get("Regex").asText());
@@ -246,15 +264,21 @@ final class TokenizerJson {
             vocab.put(e.getKey(), id.asInt());
         });
         WordPieceModel model;
+        JsonNode maxChars = node.path("max_input_chars_per_word");
+        if (!maxChars.isMissingNode() && !maxChars.isNull() && !(maxChars.isIntegralNumber() && maxChars.canConvertToInt() && maxChars.asInt() > 0)) {
+            throw error("model.max_input_chars_per_word", "expected a positive integer, got " + maxChars);
+        }
         try {
             model = new WordPieceModel(vocab, node.path("unk_token").asText("[UNK]"),
-                    node.path("continuing_subword_prefix").asText("##"), node.path("max_input_chars_per_word").asInt(100));
+                    node.path("continuing_subword_prefix").asText("##"), maxChars.asInt(100));
         } catch (IllegalArgumentException e) {
             throw error("model", e.getMessage());
         }
+        List<AddedTokens.Token> added = addedTokens(root.path("added_tokens"), vocab);
+        checkDenseIds(vocab, added);
         JsonNode template = template(root.path("post_processor"));
         JsonNode maxLength = root.path("truncation").path("max_length");
-        return new WordPieceTokenizer(model, addedTokens(root.path("added_tokens"), vocab),
+        return new WordPieceTokenizer(model, added,
                 optional(root, "normalizer", this::normalizer), optional(root, "pre_tokenizer", this::preTokenizer),
                 optional(root, "decoder", this::decoder), templateToken(template, 0), templateToken(template, -1),
                 maxLength.canConvertToInt() && maxLength.asInt() > 0 ? maxLength.asInt() : Integer.MAX_VALUE);
@@ -278,7 +302,7 @@ final class TokenizerJson {
 
     /** The id of the special token at {@code index} (-1: last) of the single template, if it is one. */
     private static OptionalInt templateToken(JsonNode template, int index) {
-        if (template == null || template.path("single").isEmpty()) {
+        if (template == null || !template.path("single").isArray() || template.path("single").isEmpty()) {
             return OptionalInt.empty();
         }
         JsonNode single = template.get("single");
@@ -286,6 +310,49 @@ final class TokenizerJson {
         JsonNode ids = template.path("special_tokens").path(item.path("id").asText()).path("ids");
         return ids.isArray() && !ids.isEmpty() && ids.get(0).canConvertToInt()
                 ? OptionalInt.of(ids.get(0).asInt()) : OptionalInt.empty();
+    }
+
+    /** Ids must be dense enough that the id -> token array stays proportional to the number of tokens. */
+    private void checkDenseIds(Map<String, Integer> vocab, List<AddedTokens.Token> added) {
+        long count = vocab.size() + added.size();
+        int maxId = -1;
+        String where = "model.vocab";
+        for (Map.Entry<String, Integer> e : vocab.entrySet()) {
+            if (e.getValue() > maxId) {
+                maxId = e.getValue();
+                where = "model.vocab[\"" + e.getKey() + "\"]";
+            }
+        }
+        for (int i = 0; i < added.size(); i++) {
+            if (added.get(i).id() > maxId) {
+                maxId = added.get(i).id();
+                where = "added_tokens[" + i + "].id";
+            }
+        }
+        if (maxId >= 2 * count + ID_SLACK) {
+            throw error(where, "id " + maxId + " is far beyond the " + count + " tokens of the file (ids must be numbered densely from 0)");
+        }
+    }
+
+    /** Length and group nesting bounded before java.util.regex sees the pattern (its compiler recurses per group). */
+    private void checkRegexSize(String regex, String where) {
+        if (regex.length() > MAX_REGEX_LENGTH) {
+            throw error(where, "regex of " + regex.length() + " characters is longer than " + MAX_REGEX_LENGTH);
+        }
+        int depth = 0, max = 0;
+        for (int i = 0; i < regex.length(); i++) {
+            char c = regex.charAt(i);
+            if (c == '\\') {
+                i++;
+            } else if (c == '(' || c == '[') {
+                max = Math.max(max, ++depth);
+            } else if ((c == ')' || c == ']') && depth > 0) {
+                depth--;
+            }
+        }
+        if (max > MAX_REGEX_NESTING) {
+            throw error(where, "regex nests " + max + " groups deep, more than " + MAX_REGEX_NESTING);
+        }
     }
 
     // ---- JSON helpers ----

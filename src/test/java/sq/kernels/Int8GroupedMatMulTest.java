@@ -38,7 +38,8 @@ class Int8GroupedMatMulTest {
 
     @Test
     void rejectsWrongScaleCount() {
-        assertThatThrownBy(() -> Int8GroupedMatMul.matmul(new byte[10], new float[]{1}, 1, new byte[20], new float[3], 4, null, 10, 2, new float[2]))
+        float[] one = {1};
+        assertThatThrownBy(() -> Int8GroupedMatMul.matmul(new byte[10], one, 1, new byte[20], new float[3], 4, null, 10, 2, new float[2]))
                 .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("2 x 3");
     }
 

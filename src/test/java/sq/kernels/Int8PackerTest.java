@@ -51,7 +51,8 @@ class Int8PackerTest {
         Int8Packer.packW(w, off, ld, rows, r, wt);
         for (int j = 0; j < m; j++) {
             for (int c = 0; c < cols; c++) {
-                long expected = c >= rows ? 0 : at(w, off + c * ld, r, j) + (at(w, off + c * ld, r, m + j) << 21) + (at(w, off + c * ld, r, 2 * m + j) << 43);
+                int row = off + c * ld;
+                long expected = c >= rows ? 0 : at(w, row, r, j) + (at(w, row, r, m + j) << 21) + (at(w, row, r, 2 * m + j) << 43);
                 assertThat(wt[j * cols + c]).as("j=%d c=%d", j, c).isEqualTo(expected);
             }
         }

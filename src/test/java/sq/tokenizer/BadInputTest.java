@@ -70,11 +70,11 @@ class BadInputTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"Unigram", "WordPiece", "WordLevel"})
+    @ValueSource(strings = {"Unigram", "WordLevel"})
     void unsupportedModelType(String type) throws IOException {
         Path file = edited(root -> model(root).put("type", type));
         assertThatThrownBy(() -> Tokenizer.load(file)).isInstanceOf(InputException.class)
-                .hasMessage(file + ": model.type: \"" + type + "\" is not supported (supported: BPE)");
+                .hasMessage(file + ": model.type: \"" + type + "\" is not supported (supported: BPE, WordPiece)");
     }
 
     @Test
@@ -89,21 +89,21 @@ class BadInputTest {
         Path file = edited(root -> ((ArrayNode) root.get("normalizer").get("normalizers")).addObject().put("type", "Precompiled"));
         assertThatThrownBy(() -> Tokenizer.load(file)).isInstanceOf(InputException.class)
                 .hasMessage(file + ": normalizer.normalizers[2].type: \"Precompiled\" is not supported "
-                        + "(supported: NFC, NFD, NFKC, NFKD, Lowercase, Prepend, Replace, Sequence)");
+                        + "(supported: NFC, NFD, NFKC, NFKD, Lowercase, Prepend, Replace, Sequence, BertNormalizer)");
     }
 
     @Test
     void unsupportedPreTokenizer() throws IOException {
         Path file = edited(root -> root.putObject("pre_tokenizer").put("type", "Metaspace"));
         assertThatThrownBy(() -> Tokenizer.load(file)).isInstanceOf(InputException.class)
-                .hasMessage(file + ": pre_tokenizer.type: \"Metaspace\" is not supported (supported: ByteLevel, Split, Sequence)");
+                .hasMessage(file + ": pre_tokenizer.type: \"Metaspace\" is not supported (supported: ByteLevel, Split, Sequence, BertPreTokenizer)");
     }
 
     @Test
     void unsupportedDecoder() throws IOException {
-        Path file = edited(root -> root.putObject("decoder").put("type", "WordPiece"));
+        Path file = edited(root -> root.putObject("decoder").put("type", "CTC"));
         assertThatThrownBy(() -> Tokenizer.load(file)).isInstanceOf(InputException.class)
-                .hasMessageStartingWith(file + ": decoder.type: \"WordPiece\" is not supported (supported: ByteLevel,");
+                .hasMessageStartingWith(file + ": decoder.type: \"CTC\" is not supported (supported: ByteLevel,");
     }
 
     @Test

@@ -64,9 +64,14 @@ public final class OnnxTensor {
         return Math.toIntExact(dims[i]);
     }
 
+    /** The element count; an InputException if the dimensions' product overflows a long. */
     public long numel() {
         long n = 1;
-        for (long d : dims) n *= d;
+        try {
+            for (long d : dims) n = Math.multiplyExact(n, d);
+        } catch (ArithmeticException e) {
+            throw InputException.of(file, "tensor '" + name + "' has dimensions " + Arrays.toString(dims) + " whose product overflows");
+        }
         return n;
     }
 
@@ -81,12 +86,19 @@ public final class OnnxTensor {
         };
     }
 
-    /** Float values: FLOAT, FLOAT16, BFLOAT16 and DOUBLE are converted. */
+    /**
+     * Float values: FLOAT, FLOAT16, BFLOAT16 and DOUBLE are converted. The data is checked against the shape before
+     * anything is allocated. A tensor with no elements gives an empty array (proto3 writes no data for it).
+     */
     public float[] toFloats() {
         int n = count();
-        float[] out = new float[n];
+        if (n == 0) {
+            if (!isFloat(dataType)) throw notA("a float type");
+            return new float[0];
+        }
         if (raw != null) {
             checkRaw(n);
+            float[] out = new float[n];
             ByteBuffer b = ByteBuffer.wrap(raw, rawOffset, rawLength).order(ByteOrder.LITTLE_ENDIAN);
             switch (dataType) {
                 case FLOAT -> b.asFloatBuffer().get(out);
@@ -103,6 +115,13 @@ public final class OnnxTensor {
             }
             return out;
         }
+        if (!isFloat(dataType)) throw notA("a float type");
+        checkTyped(switch (dataType) {
+            case FLOAT -> floatData == null ? 0 : floatData.length;
+            case DOUBLE -> doubleData == null ? 0 : doubleData.length;
+            default -> longData == null ? 0 : longData.length;
+        }, n);
+        float[] out = new float[n];
         switch (dataType) {
             case FLOAT -> copy(floatData, n, out);
             case DOUBLE -> {
@@ -121,12 +140,20 @@ public final class OnnxTensor {
         return out;
     }
 
-    /** Integer values (INT64, INT32, INT16, INT8, UINT8, UINT16, UINT32, BOOL) as longs. */
+    /**
+     * Integer values (INT64, INT32, INT16, INT8, UINT8, UINT16, UINT32, BOOL) as longs; checked before allocating; a
+     * tensor with no elements gives an empty array.
+     */
     public long[] toLongs() {
         int n = count();
-        long[] out = new long[n];
+        boolean integer = elementSize(dataType) != 0 && !isFloat(dataType);
+        if (n == 0) {
+            if (!integer) throw notA("an integer type");
+            return new long[0];
+        }
         if (raw != null) {
             checkRaw(n);
+            long[] out = new long[n];
             ByteBuffer b = ByteBuffer.wrap(raw).order(ByteOrder.LITTLE_ENDIAN);
             for (int i = 0; i < n; i++) {
                 out[i] = switch (dataType) {
@@ -142,11 +169,15 @@ public final class OnnxTensor {
             }
             return out;
         }
-        if (elementSize(dataType) == 0 || dataType == FLOAT || dataType == DOUBLE || dataType == FLOAT16 || dataType == BFLOAT16)
-            throw notA("an integer type");
+        if (!integer) throw notA("an integer type");
         checkTyped(longData == null ? 0 : longData.length, n);
+        long[] out = new long[n];
         System.arraycopy(longData, 0, out, 0, n);
         return out;
+    }
+
+    private static boolean isFloat(int type) {
+        return type == FLOAT || type == DOUBLE || type == FLOAT16 || type == BFLOAT16;
     }
 
     private int count() {

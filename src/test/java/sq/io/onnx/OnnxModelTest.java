@@ -88,6 +88,24 @@ class OnnxModelTest {
                 .hasMessageContaining("op_type");
     }
 
+    @Test
+    void shapesAreCheckedBeforeAnythingIsAllocated() {
+        OnnxProto graph = new OnnxProto()
+                .message(5, new OnnxProto().packed(1, 0).varint(2, 1).string(8, "empty"))              // proto3 writes no data
+                .message(5, new OnnxProto().packed(1, 3, 0).varint(2, 7).string(8, "emptyLongs"))
+                .message(5, new OnnxProto().packed(1, 1L << 62, 3).varint(2, 1).string(8, "overflow"))
+                .message(5, new OnnxProto().packed(1, (1L << 31) - 16).varint(2, 1).string(8, "huge"))
+                .message(5, new OnnxProto().packed(1, 1L << 20, 1 << 10).varint(2, 7).bytes(7, new byte[]{1}).string(8, "hugeLongs"));
+        OnnxModel m = OnnxModel.parse(tmp.resolve("shapes.onnx"), OnnxProto.model(graph));
+        assertThat(m.initializer("empty").toFloats()).isEmpty();
+        assertThat(m.initializer("emptyLongs").toLongs()).isEmpty();
+        assertThatThrownBy(() -> m.initializer("overflow").toFloats()).isInstanceOf(InputException.class).hasMessageContaining("overflows");
+        assertThatThrownBy(() -> m.initializer("huge").toFloats()).isInstanceOf(InputException.class)
+                .hasMessageContaining("'huge'").hasMessageContaining("0 values, expected 2147483632");
+        assertThatThrownBy(() -> m.initializer("hugeLongs").toLongs()).isInstanceOf(InputException.class).hasMessageContaining("1 values");
+        assertThatThrownBy(() -> m.initializer("empty").toLongs()).isInstanceOf(InputException.class).hasMessageContaining("integer");
+    }
+
     private static byte[] le(float... v) {
         java.nio.ByteBuffer b = java.nio.ByteBuffer.allocate(4 * v.length).order(java.nio.ByteOrder.LITTLE_ENDIAN);
         for (float x : v) b.putFloat(x);

@@ -6,7 +6,7 @@ import jdk.incubator.vector.FloatVector;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
-class InfoAndBandwidthTest {
+class KernelInfoTest {
 
     @AfterEach
     void restoreThreads() {
@@ -21,11 +21,5 @@ class InfoAndBandwidthTest {
                 .contains("fp32 GEMM 8x" + 2 * lanes)
                 .contains(FloatVector.SPECIES_PREFERRED.vectorBitSize() + "-bit (" + lanes + " lanes)")
                 .contains(", 2 threads");
-    }
-
-    @Test
-    void bandwidthIsAPositiveRate() {
-        double gbs = Bandwidth.measure(32L << 20, 2);
-        assertThat(gbs).isPositive().isLessThan(10_000);
     }
 }
