@@ -40,6 +40,12 @@ final class EngineOptions {
 
     /** The model to run: as loaded (fp32), or quantized to real int8 as the options say. */
     Transformer prepare(LoadedModel m, boolean quiet) {
+        if (m.quantized()) {
+            if (engine == Engine.fp32) throw new InputException(m.path() + ": this checkpoint is int8 (compressed-tensors); it runs on --engine int8");
+            if (calib.given()) throw new InputException(m.path() + ": this checkpoint is already quantized; --calib does not apply");
+            if (!quiet) System.err.println("sq: int8 engine (quantized checkpoint)");
+            return m.transformer();
+        }
         if (!int8()) {
             if (calib.given()) throw new InputException("--calib only applies to --engine int8");
             return new Transformer(m.model());

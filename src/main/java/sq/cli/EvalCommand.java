@@ -69,7 +69,7 @@ final class EvalCommand implements Callable<Integer> {
         if (json && csv) throw new InputException("give --json or --csv, not both");
         AlphaSpec alphas = AlphaSpec.parse(alpha);
         List<Scheme> schemeList = schemes.stream().map(Scheme::parse).toList();
-        LoadedModel m = modelOptions.load();
+        LoadedModel m = modelOptions.load().requireFloat();
         Windows calib = calibration.windows(m.tokenizer());
         Windows eval = Windows.of(m.tokenizer().encode(TextFiles.read(text)), window, 0, windows, text.toString());
         ActivationStats stats = actScales != null ? ActivationStats.load(actScales) : CalibrationOptions.calibrate(LayerSource.of(m.model()), calib);

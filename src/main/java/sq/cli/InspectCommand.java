@@ -100,7 +100,7 @@ final class InspectCommand implements Callable<Integer> {
         if (sweepFrom != null && !sweep) throw new InputException("give --sweep-from or --no-sweep, not both");
         refuseNonEmpty();
         AtomicOutput.checkNotInput(out, modelOptions.model, modelOptions.tokenizer, calibration.calib, actScales, text, sweepFrom);
-        LoadedModel m = modelOptions.load();
+        LoadedModel m = modelOptions.load().requireFloat();
         List<Integer> chosen = Inspector.parseLayers(layers, m.model().config().layers());
         Windows calib = calibration.windows(m.tokenizer());
         if (sampleWindow < 0 || sampleWindow >= calib.count())

@@ -58,7 +58,7 @@ final class QuantizeCommand implements Callable<Integer> {
         Scheme s = Scheme.parse(scheme);
         AtomicOutput.checkNotInput(out, modelOptions.model, modelOptions.tokenizer, calibration.calib, text);
         AtomicOutput.checkTarget(out, force, true);
-        LoadedModel m = modelOptions.load();
+        LoadedModel m = modelOptions.load().requireFloat();
         Windows calib = calibration.windows(m.tokenizer());
         ActivationStats stats = CalibrationOptions.calibrate(LayerSource.of(m.model()), calib);
         if (!common.quiet) System.err.println("sq: smoothing (alpha " + (a == null ? "auto" : a) + ") and quantizing (" + s.name() + ")");

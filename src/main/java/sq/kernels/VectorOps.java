@@ -84,7 +84,7 @@ public final class VectorOps {
 
     /**
      * In-place softmax over x[off, off+n), n &gt;= 1: subtracts the max first so exp never overflows. Positions that
-     * are -Infinity (masked) become 0.
+     * are -Infinity (masked) become 0; at least one must be finite.
      */
     public static void softmax(float[] x, int off, int n) {
         float m = max(x, off, n);

@@ -13,15 +13,32 @@ import java.nio.file.Path;
  * {@link LayerSource} it reads one layer at a time from the memory-mapped files.
  */
 public final class ModelLoader implements LayerSource {
+    /** Reads the decoder-layer linear with HF module name `module`; quantized formats plug in here. */
+    @FunctionalInterface
+    public interface LinearReader {
+        Linear read(String module, int in, int out);
+    }
+
     private final Checkpoint ckpt;
     private final ModelConfig cfg;
+    /** null: float linears, checked up front with everything else */
+    private final LinearReader linears;
 
     private boolean checked;
 
     /** Reads config.json; the tensors are checked ({@link #checkTensors}) before the first one is converted. */
     public ModelLoader(Checkpoint ckpt) {
+        this(ckpt, null);
+    }
+
+    /**
+     * A loader whose decoder-layer linears come from linearReader (which checks what it reads); lm_head, embeddings
+     * and norms stay float.
+     */
+    public ModelLoader(Checkpoint ckpt, LinearReader linearReader) {
         this.ckpt = ckpt;
         this.cfg = readConfig(ckpt);
+        this.linears = linearReader;
     }
 
     /**
@@ -57,6 +74,7 @@ public final class ModelLoader implements LayerSource {
             checkNorm(n.mlpNorm(), h);
             if (n.qNorm() != null) checkNorm(n.qNorm(), cfg.headDim());
             if (n.kNorm() != null) checkNorm(n.kNorm(), cfg.headDim());
+            if (linears != null) continue;
             checkLinear(n.q(), h, cfg.qDim());
             checkLinear(n.k(), h, cfg.kvDim());
             checkLinear(n.v(), h, cfg.kvDim());
@@ -124,11 +142,12 @@ public final class ModelLoader implements LayerSource {
         LayerNames n = cfg.architecture().layer(i);
         int h = cfg.hidden();
         boolean gated = cfg.architecture().mlp() == Architecture.Mlp.SWIGLU;
+        LinearReader r = linears != null ? linears : this::linear;
         return new Layer(norm(n.attnNorm(), h), n.qNorm() == null ? null : norm(n.qNorm(), cfg.headDim()),
                 n.kNorm() == null ? null : norm(n.kNorm(), cfg.headDim()), norm(n.mlpNorm(), h),
-                linear(n.q(), h, cfg.qDim()), linear(n.k(), h, cfg.kvDim()), linear(n.v(), h, cfg.kvDim()),
-                linear(n.o(), cfg.qDim(), h), gated ? linear(n.gate(), h, cfg.intermediate()) : null,
-                linear(n.up(), h, cfg.intermediate()), linear(n.down(), cfg.intermediate(), h));
+                r.read(n.q(), h, cfg.qDim()), r.read(n.k(), h, cfg.kvDim()), r.read(n.v(), h, cfg.kvDim()),
+                r.read(n.o(), cfg.qDim(), h), gated ? r.read(n.gate(), h, cfg.intermediate()) : null,
+                r.read(n.up(), h, cfg.intermediate()), r.read(n.down(), cfg.intermediate(), h));
     }
 
     @Override
@@ -143,7 +162,8 @@ public final class ModelLoader implements LayerSource {
                 : linear(name, cfg.hidden(), cfg.vocab());
     }
 
-    private float[] tensor(String name, long... shape) {
+    /** A float tensor, shape and dtype checked. */
+    public float[] tensor(String name, long... shape) {
         if (!ckpt.has(name)) throw InputException.of(ckpt.dir(), "missing tensor '" + name + "' for " + cfg.architecture().name());
         TensorSlice t = ckpt.get(name).expectShape(shape);
         if (!t.dtype().isFloat())
@@ -156,7 +176,8 @@ public final class ModelLoader implements LayerSource {
         return new NormWeights(module, tensor(module + ".weight", dim), b);
     }
 
-    private Linear linear(String module, int in, int out) {
+    /** A float linear: module.weight [out, in] and module.bias [out] where present. */
+    public Linear linear(String module, int in, int out) {
         String bias = module + ".bias";
         return new DenseLinear(module, tensor(module + ".weight", out, in), ckpt.has(bias) ? tensor(bias, out) : null, in, out);
     }

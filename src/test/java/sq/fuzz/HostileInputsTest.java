@@ -347,7 +347,7 @@ class HostileInputsTest {
                 config(s -> s.replaceFirst("\\{", "{" + Q.replace("\"ignore\"", "\"kv_cache_scheme\": {\"num_bits\": 8}, \"ignore\""))))));
         c.add(new Case("compressed-tensors", "targets not a list", "config_groups.group_0.targets: expected a list of strings", t -> pplWith(t, CJ,
                 config(s -> s.replaceFirst("\\{", "{" + Q.replace("[\"Linear\"]", "\"Linear\""))))));
-        c.add(new Case("compressed-tensors", "int8 weights read as a float model", "this checkpoint is quantized: compressed-tensors int-quantized, weights int8 channel", t -> {
+        c.add(new Case("compressed-tensors", "int8 weights without their weight_scale", "no tensor 'model.layers.0.self_attn.q_proj.weight_scale'", t -> {
             Path dir = Files.createDirectories(t.resolve("q"));
             Files.write(dir.resolve(CJ), config(s -> s.replaceFirst("\\{", "{" + Q)));
             SafetensorsWriter w = new SafetensorsWriter();
@@ -358,7 +358,7 @@ class HostileInputsTest {
             }
             w.write(dir.resolve(ST));
             Files.createSymbolicLink(dir.resolve("tokenizer.json"), TINY.resolve("tokenizer.json").toAbsolutePath());
-            return ppl(dir, ST);
+            return ppl(dir, "q");
         }));
 
         // tokenizer.json

@@ -1,0 +1,113 @@
+package sq.export;
+
+import sq.io.Checkpoint;
+import sq.io.CompressedTensorsConfig;
+import sq.io.DType;
+import sq.io.InputException;
+import sq.io.Json;
+import sq.io.TensorSlice;
+import sq.model.Linear;
+import sq.model.Model;
+import sq.model.ModelLoader;
+import sq.quant.ActivationGranularity;
+import sq.quant.Int8Linear;
+import sq.quant.Quantizer;
+import sq.quant.WeightGranularity;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.HashMap;
+import java.util.Map;
+
+/**
+ * Loads compressed-tensors "int-quantized" W8A8 checkpoints (ours, or any that follow the format) for the int8
+ * engine: symmetric int8 weights per tensor, channel or group; int8 activations per token (dynamic) or per tensor
+ * (dynamic or static). Anything else (other bit widths, float8, asymmetric, packed, weight-only) is refused with the
+ * reason.
+ */
+public final class CompressedTensorsReader {
+    /** An int8 model and the granularities its checkpoint declares. */
+    public record Loaded(Model model, WeightGranularity weights, ActivationGranularity activations) {
+    }
+
+    private CompressedTensorsReader() {
+    }
+
+    public static Loaded load(Checkpoint ckpt) {
+        Path file = ckpt.dir().resolve("config.json");
+        CompressedTensorsConfig q = ModelLoader.quantization(ckpt);
+        if (q == null) throw InputException.of(file, "no quantization_config: not a quantized checkpoint");
+        if (!q.format().equals("int-quantized"))
+            throw InputException.of(file, "quantization_config.format '" + q.format() + "' cannot run here (only int-quantized W8A8)");
+        if (q.groups().size() != 1)
+            throw InputException.of(file, "quantization_config has " + q.groups().size() + " config groups; only one is supported");
+        CompressedTensorsConfig.Group g = q.groups().getFirst();
+        CompressedTensorsConfig.QuantArgs w = g.weights(), a = g.inputActivations();
+        if (a == null) throw InputException.of(file, "weight-only quantization cannot run on the W8A8 int8 engine");
+        for (var args : new CompressedTensorsConfig.QuantArgs[]{w, a}) {
+            String what = args == w ? "weights" : "input_activations";
+            if (args.numBits() != 8 || !args.type().equals("int"))
+                throw InputException.of(file, what + " are " + args.type() + args.numBits() + "; only int8 runs here");
+            if (!args.symmetric()) throw InputException.of(file, what + " are asymmetric; only symmetric int8 runs here");
+        }
+        WeightGranularity wg = switch (w.strategy()) {
+            case "tensor" -> WeightGranularity.PER_TENSOR;
+            case "channel" -> WeightGranularity.PER_CHANNEL;
+            case "group" -> WeightGranularity.PER_GROUP;
+            default -> throw InputException.of(file, "weights.strategy '" + w.strategy() + "' cannot run here (tensor, channel, group)");
+        };
+        ActivationGranularity ag = switch (a.strategy()) {
+            case "token" -> {
+                if (!a.dynamic()) throw InputException.of(file, "static per-token input_activations cannot run here");
+                yield ActivationGranularity.PER_TOKEN;
+            }
+            case "tensor" -> a.dynamic() ? ActivationGranularity.PER_TENSOR_DYNAMIC : ActivationGranularity.PER_TENSOR_STATIC;
+            default -> throw InputException.of(file, "input_activations.strategy '" + a.strategy() + "' cannot run here (token, tensor)");
+        };
+        int groupSize = wg == WeightGranularity.PER_GROUP ? w.groupSize() : 0;
+        Map<String, Float> outputMax = outputMaxima(ckpt.dir());
+        ModelLoader[] floats = new ModelLoader[1];
+        ModelLoader loader = new ModelLoader(ckpt, (module, in, out) ->
+                ckpt.has(module + ".weight") && ckpt.get(module + ".weight").dtype().isFloat()
+                        ? floats[0].linear(module, in, out) // in "ignore": left in floating point
+                        : int8Linear(ckpt, module, in, out, wg, groupSize, ag, outputMax));
+        floats[0] = loader;
+        return new Loaded(loader.load(), wg, ag);
+    }
+
+    private static Linear int8Linear(Checkpoint c, String module, int in, int out, WeightGranularity wg, int groupSize,
+                                     ActivationGranularity ag, Map<String, Float> outputMax) {
+        TensorSlice w = c.get(module + ".weight");
+        if (w.dtype() != DType.I8) throw InputException.of(w.file(), "tensor '" + w.name() + "' has dtype " + w.dtype() + ", expected I8");
+        w.expectShape(out, in);
+        int groups = wg == WeightGranularity.PER_GROUP ? (in + groupSize - 1) / groupSize : 1;
+        long[] scaleShape = switch (wg) {
+            case PER_TENSOR -> new long[]{1};
+            case PER_CHANNEL -> new long[]{out, 1};
+            case PER_GROUP -> new long[]{out, groups};
+        };
+        float[] scales = c.get(module + ".weight_scale").expectShape(scaleShape).toFloats();
+        var weights = new Quantizer.Int8Weights(w.toBytes(), scales, wg, wg == WeightGranularity.PER_GROUP ? groupSize : in, out, in);
+        float[] bias = c.has(module + ".bias") ? c.get(module + ".bias").expectShape(out).toFloats() : null;
+        float inputMax = ag == ActivationGranularity.PER_TENSOR_STATIC
+                ? Quantizer.maxForScale(c.get(module + ".input_scale").expectShape(1).toFloats()[0]) : 0;
+        Float yMax = outputMax.get(module);
+        // q/k/v outputs (the attention BMM inputs) are quantized as sq's presets do: dynamically, or statically with
+        // the maxima our writer records; a foreign static checkpoint without them leaves those outputs in float
+        boolean quantizeOutput = isBmmInput(module) && (yMax != null || ag != ActivationGranularity.PER_TENSOR_STATIC);
+        return new Int8Linear(module, weights, bias, ag, inputMax, quantizeOutput, yMax == null ? 0 : yMax);
+    }
+
+    private static boolean isBmmInput(String module) {
+        return module.endsWith(".q_proj") || module.endsWith(".k_proj") || module.endsWith(".v_proj");
+    }
+
+    /** Static q/k/v output maxima from our smoothquant.json, if the folder has one. */
+    private static Map<String, Float> outputMaxima(Path dir) {
+        Map<String, Float> m = new HashMap<>();
+        Path extras = dir.resolve("smoothquant.json");
+        if (Files.exists(extras)) Json.read(extras).path("static_output_max").properties()
+                .forEach(e -> m.put(e.getKey(), (float) e.getValue().asDouble()));
+        return m;
+    }
+}
