@@ -1,5 +1,7 @@
 package sq.bert;
 
+import sq.kernels.VectorOps;
+
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
@@ -91,7 +93,7 @@ final class BertMath {
             int base = r * dim, i = 0;
             FloatVector acc = FloatVector.zero(S);
             for (; i < bound; i += L) acc = acc.add(FloatVector.fromArray(S, x, base + i));
-            double sum = acc.reduceLanes(VectorOperators.ADD);
+            double sum = VectorOps.sumLanes(acc);
             for (; i < dim; i++) sum += x[base + i];
             float mean = (float) (sum / dim);
             FloatVector vacc = FloatVector.zero(S);
@@ -99,7 +101,7 @@ final class BertMath {
                 FloatVector d = FloatVector.fromArray(S, x, base + i).sub(mean);
                 vacc = d.fma(d, vacc);
             }
-            double var = vacc.reduceLanes(VectorOperators.ADD);
+            double var = VectorOps.sumLanes(vacc);
             for (; i < dim; i++) {
                 double d = x[base + i] - mean;
                 var += d * d;
@@ -183,7 +185,7 @@ final class BertMath {
             e.intoArray(x, off + i);
             sum = sum.add(e);
         }
-        float total = sum.reduceLanes(VectorOperators.ADD);
+        float total = VectorOps.sumLanes(sum);
         for (; i < n; i++) {
             float e = (float) Math.exp(Math.fma(x[off + i], scale, shift));
             x[off + i] = e;

@@ -1,7 +1,6 @@
 package sq.kernels;
 
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
@@ -36,8 +35,8 @@ final class Gemv {
                 a2 = FloatVector.fromArray(S, w, w2 + i).fma(v, a2);
                 a3 = FloatVector.fromArray(S, w, w3 + i).fma(v, a3);
             }
-            float s0 = a0.reduceLanes(VectorOperators.ADD), s1 = a1.reduceLanes(VectorOperators.ADD);
-            float s2 = a2.reduceLanes(VectorOperators.ADD), s3 = a3.reduceLanes(VectorOperators.ADD);
+            float s0 = VectorOps.sumLanes(a0), s1 = VectorOps.sumLanes(a1);
+            float s2 = VectorOps.sumLanes(a2), s3 = VectorOps.sumLanes(a3);
             for (int i = bound; i < in; i++) {
                 float v = x[xOff + i];
                 s0 += w[w0 + i] * v;

@@ -17,8 +17,9 @@ import jdk.incubator.vector.VectorSpecies;
  * loops: int32 (bytes widened, vpmulld + add, 8x2 tile) 210 GOP/s; int16 products of +128-offset operands split
  * into int32 halves (mul, shift, 2 adds; 6x2) 255; fp32 FMA on exactly converted values 264; these packed triples
  * 330 without and ~290 with the flushes (the 64-bit multiplies are the limit: 3x4 with flushes into registers, 5x4
- * and 6x4 tiles were within noise of 4x4). A dot-product layout of the same triples (4x4, lanes along k) reached only
- * 215, and C2's auto-vectorized MulAddS2I idiom (pmaddwd) did not vectorize in this shape (10 GOP/s).
+ * and 6x4 tiles were within noise of 4x4; fp32 FMA tiles mixed in did not add throughput). A dot-product layout of the
+ * same triples (4x4, lanes along k) reached only 215. C2's auto-vectorized pmaddwd idiom (MulAddS2I) only fires on
+ * plain array loops, out[i] += a[2i]*b[2i] + a[2i+1]*b[2i+1]: 85 GOP/s, bound by loading and storing the sums.
  */
 final class Int8GemmKernel {
 

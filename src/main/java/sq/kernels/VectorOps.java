@@ -16,6 +16,23 @@ public final class VectorOps {
     private VectorOps() {
     }
 
+    /**
+     * Sum of the lanes in lane order. reduceLanes(ADD) may associate differently in the interpreter and in C2-compiled
+     * code, which would make float results (and the int8 rounding decisions after them) depend on JIT state.
+     */
+    public static float sumLanes(FloatVector v) {
+        float s = 0;
+        for (int i = 0; i < v.length(); i++) s += v.lane(i);
+        return s;
+    }
+
+    /** Same for doubles. */
+    public static double sumLanes(jdk.incubator.vector.DoubleVector v) {
+        double s = 0;
+        for (int i = 0; i < v.length(); i++) s += v.lane(i);
+        return s;
+    }
+
     /** sum_i a[aOff+i] * b[bOff+i] over n elements. */
     public static float dot(float[] a, int aOff, float[] b, int bOff, int n) {
         int bound = S.loopBound(n);
@@ -23,7 +40,7 @@ public final class VectorOps {
         for (int i = 0; i < bound; i += L) {
             acc = FloatVector.fromArray(S, a, aOff + i).fma(FloatVector.fromArray(S, b, bOff + i), acc);
         }
-        float s = acc.reduceLanes(VectorOperators.ADD);
+        float s = sumLanes(acc);
         for (int i = bound; i < n; i++) s += a[aOff + i] * b[bOff + i];
         return s;
     }

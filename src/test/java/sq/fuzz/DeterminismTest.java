@@ -35,7 +35,6 @@ class DeterminismTest {
      * first run in a fresh JVM and a later (compiled) run differ in the last bits, and a long run changes rounding
      * when its kernels get compiled. Enable once the lanes are summed in a fixed order.
      */
-    @org.junit.jupiter.api.Disabled("open finding: VectorOps.dot / Gemv.rows reduceLanes(ADD) rounds differently once C2 compiles it")
     @Test
     void coldAndWarmJvmGiveTheSameBytes() throws Exception {
         Path cold = tmp.resolve("cold"), warm = tmp.resolve("warm");
