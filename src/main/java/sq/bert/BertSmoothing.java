@@ -3,6 +3,8 @@ package sq.bert;
 import sq.kernels.MatMul;
 import sq.model.DenseLinear;
 import sq.model.Linear;
+import sq.quant.AlphaSearch;
+import sq.quant.Smoother;
 import sq.quant.ActivationStats;
 import sq.quant.Quantizer;
 import sq.quant.Scheme;
@@ -94,7 +96,7 @@ public final class BertSmoothing {
                         fcs.stream().map(DenseLinear::weight).toArray(float[][]::new));
                 float[] inv = new float[s.length];
                 for (int j = 0; j < s.length; j++) inv[j] = 1f / s[j];
-                List<DenseLinear> scaled = fcs.stream().map(fc -> scaleColumns(fc, s)).toList();
+                List<DenseLinear> scaled = fcs.stream().map(fc -> Smoother.scaleColumns(fc, s)).toList();
                 switch (g) {
                     case QKV -> {
                         dst.q = scaled.get(0);
@@ -132,23 +134,12 @@ public final class BertSmoothing {
         };
     }
 
-    static DenseLinear scaleColumns(DenseLinear fc, float[] s) {
-        float[] w = fc.weight().clone();
-        int in = fc.in();
-        for (int r = 0; r < fc.out(); r++)
-            for (int j = 0; j < in; j++) w[r * in + j] *= s[j];
-        return new DenseLinear(fc.name(), w, fc.bias(), in, fc.out());
-    }
-
     static DenseLinear dense(Linear l) {
         if (l instanceof DenseLinear d) return d;
         throw new IllegalStateException(l.name() + " is already quantized; smooth the fp32 model first");
     }
 
     // ---- per-group automatic alpha ----
-
-    /** The alphas tried: 0, 0.05, ..., 1. */
-    public static final float STEP = 0.05f;
 
     /**
      * Per group, the alpha in 0..1 (step 0.05) whose fake-quantized group outputs are closest (squared error) to the
@@ -164,7 +155,7 @@ public final class BertSmoothing {
                 if (!groups.contains(g)) continue;
                 List<DenseLinear> fcs = linears(layer, g).stream().map(BertSmoothing::dense).toList();
                 String first = fcs.getFirst().name();
-                best.put(groupName(l, g), bestAlpha(inputs.get(first), stats.channelMax(first), fcs, scheme));
+                best.put(groupName(l, g), AlphaSearch.bestAlpha(inputs.get(first), stats.channelMax(first), fcs, scheme));
             }
         }
         return best;
@@ -199,40 +190,4 @@ public final class BertSmoothing {
         return buf;
     }
 
-    static float bestAlpha(float[] x, float[] act, List<DenseLinear> fcs, Scheme scheme) {
-        int in = act.length, tokens = x.length / in;
-        float[][] ws = fcs.stream().map(DenseLinear::weight).toArray(float[][]::new);
-        float[][] reference = new float[fcs.size()][];
-        for (int k = 0; k < fcs.size(); k++) {
-            DenseLinear fc = fcs.get(k);
-            reference[k] = new float[tokens * fc.out()];
-            MatMul.matmul(x, 0, tokens, fc.weight(), 0, null, in, fc.out(), reference[k], 0);
-        }
-        float bestAlpha = 0;
-        double bestErr = Double.POSITIVE_INFINITY;
-        int steps = Math.round(1 / STEP);
-        for (int i = 0; i <= steps; i++) {
-            float alpha = i * STEP;
-            float[] s = SmoothingFactor.compute(act, alpha, ws);
-            float[] xs = x.clone();
-            for (int t = 0; t < tokens; t++) for (int j = 0; j < in; j++) xs[t * in + j] /= s[j];
-            Quantizer.activations(xs, tokens, in, scheme.activations(), BertMath.maxAbs(xs, 0, xs.length));
-            double err = 0;
-            for (int k = 0; k < fcs.size(); k++) {
-                DenseLinear fc = scaleColumns(fcs.get(k), s);
-                float[] wq = Quantizer.weights(fc.weight(), fc.out(), in, scheme.weights(), scheme.groupSize());
-                float[] y = new float[tokens * fc.out()];
-                MatMul.matmul(xs, 0, tokens, wq, 0, null, in, fc.out(), y, 0);
-                for (int n = 0; n < y.length; n++) {
-                    double d = y[n] - reference[k][n];
-                    err += d * d;
-                }
-            }
-            if (err < bestErr) {
-                bestErr = err;
-                bestAlpha = alpha;
-            }
-        }
-        return bestAlpha;
-    }
 }

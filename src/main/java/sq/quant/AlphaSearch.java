@@ -63,7 +63,11 @@ public final class AlphaSearch {
         return best;
     }
 
-    static float bestAlpha(float[] x, float[] act, List<DenseLinear> fcs, Scheme scheme) {
+    /**
+     * The alpha in 0, 0.05, .., 1 whose smoothed, fake-quantized outputs of the linears fcs (sharing input x [tokens, in])
+     * are closest (squared error) to their fp32 outputs; act = per-channel max|x|.
+     */
+    public static float bestAlpha(float[] x, float[] act, List<DenseLinear> fcs, Scheme scheme) {
         int in = act.length, tokens = x.length / in;
         float[][] ws = fcs.stream().map(DenseLinear::weight).toArray(float[][]::new);
         float[][] reference = new float[fcs.size()][];

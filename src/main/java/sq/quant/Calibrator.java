@@ -18,6 +18,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.function.Predicate;
 import java.util.function.IntConsumer;
 
 /**
@@ -26,13 +27,34 @@ import java.util.function.IntConsumer;
  * A NaN or Inf stops it with the layer and token named.
  */
 public final class Calibrator implements LinearObserver {
-    private final Set<String> outputObserved;
+    private final Predicate<String> outputObserved;
+    private final String unit;
     private final Map<String, float[]> channelMax = new LinkedHashMap<>();
     private final Map<String, Float> outputMax = new HashMap<>();
     private int window;
 
-    private Calibrator(Set<String> outputObserved) {
+    /**
+     * An observer for any model that reports its linears (decoders here, encoders in sq.bert).
+     *
+     * @param outputObserved which linears' outputs to track (the attention BMM inputs)
+     * @param unit           what a sample is called in error messages ("window", "sentence")
+     */
+    public Calibrator(Predicate<String> outputObserved, String unit) {
         this.outputObserved = outputObserved;
+        this.unit = unit;
+    }
+
+    /** The index of the sample now running, for error messages. */
+    public void at(int sample) {
+        this.window = sample;
+    }
+
+    /** What was observed so far. */
+    public ActivationStats stats() {
+        Map<String, ActivationStats.Entry> entries = new LinkedHashMap<>();
+        channelMax.forEach((name, ch) -> entries.put(name,
+                new ActivationStats.Entry(ch, ActivationStats.max(ch), outputMax.getOrDefault(name, Float.NaN))));
+        return new ActivationStats(entries);
     }
 
     /** Calibrates a model in memory; progress gets the number of (layer, window) steps done, of layers x windows. */
@@ -58,21 +80,18 @@ public final class Calibrator implements LinearObserver {
             LayerNames names = cfg.architecture().layer(l);
             bmmInputs.addAll(List.of(names.q(), names.k(), names.v()));
         }
-        Calibrator c = new Calibrator(bmmInputs);
+        Calibrator c = new Calibrator(bmmInputs::contains, "window");
         tf.setObserver(c);
         LayerCache cache = LayerCache.create(cfg, T, false);
         for (int l = 0; l < cfg.layers(); l++) {
             Layer layer = source.layer(l);
             for (int w = 0; w < n; w++) {
-                c.window = windows.first() + w;
+                c.at(windows.first() + w);
                 tf.runLayer(layer, hidden[w], T, cache, 0);
                 progress.accept(l * n + w + 1);
             }
         }
-        Map<String, ActivationStats.Entry> entries = new LinkedHashMap<>();
-        c.channelMax.forEach((name, ch) -> entries.put(name,
-                new ActivationStats.Entry(ch, ActivationStats.max(ch), c.outputMax.getOrDefault(name, Float.NaN))));
-        return new ActivationStats(entries);
+        return c.stats();
     }
 
     @Override
@@ -87,7 +106,7 @@ public final class Calibrator implements LinearObserver {
                 ch[j] = Math.max(ch[j], Math.abs(v));
             }
         }
-        if (outputObserved.contains(linear.name())) {
+        if (outputObserved.test(linear.name())) {
             float m = outputMax.getOrDefault(linear.name(), 0f);
             int out = linear.out();
             for (int i = 0; i < tokens * out; i++) {
@@ -100,7 +119,7 @@ public final class Calibrator implements LinearObserver {
     }
 
     private InputException nonFinite(Linear linear, String where, int token, int channel, float v) {
-        return new InputException("calibration stopped: " + v + " in the " + where + " of " + linear.name() + " at window "
+        return new InputException("calibration stopped: " + v + " in the " + where + " of " + linear.name() + " at " + unit + " "
                 + window + ", token " + token + ", channel " + channel + " (the model or its weights produce non-finite activations)");
     }
 }

@@ -75,7 +75,8 @@ public final class Smoother {
         return new NormWeights(n.name(), w, b);
     }
 
-    static DenseLinear scaleColumns(DenseLinear fc, float[] s) {
+    /** fc with input column j multiplied by s[j] (a new linear). */
+    public static DenseLinear scaleColumns(DenseLinear fc, float[] s) {
         float[] w = fc.weight().clone();
         int in = fc.in();
         for (int r = 0; r < fc.out(); r++)

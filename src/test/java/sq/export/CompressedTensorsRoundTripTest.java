@@ -49,6 +49,37 @@ class CompressedTensorsRoundTripTest {
         assertThat(logits(loaded, ids)).containsExactly(logits(inMemory, ids));
     }
 
+    /** Formats the int8 engine cannot run are refused with the reason; missing or misshapen scales name the tensor. */
+    @org.junit.jupiter.api.Test
+    void unsupportedOrBrokenCheckpointsAreRefused() throws Exception {
+        Path src = Fixtures.bundled("tiny/llama");
+        Model fp32 = ModelLoader.load(src);
+        Tokenizer tok = Tokenizer.load(src.resolve("tokenizer.json"));
+        Windows calib = Windows.of(tok.encode(Files.readString(Fixtures.bundled("text/calib.txt"), StandardCharsets.UTF_8)), 64, 0, 1, "calib");
+        SmoothQuant.Result r = SmoothQuant.quantize(fp32, calib, 0.5f, Scheme.parse("w8a8"), w -> { });
+        Path good = tmp.resolve("good");
+        AtomicOutput.writeDir(good, false, d -> CompressedTensorsWriter.write(r, src,
+                new CompressedTensorsWriter.Provenance("llama", "calib.txt", 64, null, null, null), d));
+        String config = Files.readString(good.resolve("config.json"));
+        expectRefused(good, "4bit", config.replaceFirst("\"num_bits\" : 8", "\"num_bits\" : 4"), "only int8 runs here");
+        expectRefused(good, "asym", config.replaceFirst("\"symmetric\" : true", "\"symmetric\" : false"), "asymmetric");
+        // scales of the wrong shape: per-tensor declared, per-channel stored
+        expectRefused(good, "shape", config.replaceFirst("\"strategy\" : \"channel\"", "\"strategy\" : \"tensor\""),
+                "'model.layers.0.self_attn.q_proj.weight_scale' has shape [64, 1], expected [1]");
+    }
+
+    private void expectRefused(Path good, String name, String config, String fragment) throws Exception {
+        Path dir = Files.createDirectory(tmp.resolve(name));
+        try (var files = Files.list(good)) {
+            for (Path f : files.toList()) Files.copy(f, dir.resolve(f.getFileName()));
+        }
+        Files.writeString(dir.resolve("config.json"), config);
+        try (Checkpoint c = Checkpoint.open(dir)) {
+            org.assertj.core.api.Assertions.assertThatThrownBy(() -> CompressedTensorsReader.load(c))
+                    .isInstanceOf(sq.io.InputException.class).hasMessageContaining(fragment);
+        }
+    }
+
     private static float[] logits(Model m, int[] ids) {
         Transformer t = new Transformer(m, true);
         return t.forward(ids, t.newCache(ids.length), true);
