@@ -1,5 +1,9 @@
 package sq.model;
 
+import jdk.incubator.vector.ByteVector;
+import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorSpecies;
 import sq.kernels.Parallel;
 
 /**
@@ -56,6 +60,36 @@ final class Int8LayerCache implements LayerCache {
         return s;
     }
 
+    // 16 bytes widened to 16 int lanes: exact int32 products and sums, the same integers as the scalar loops
+    private static final VectorSpecies<Byte> B16 = ByteVector.SPECIES_128;
+    private static final VectorSpecies<Integer> I16 = IntVector.SPECIES_512;
+
+    /** sum_i a[i] * b[bOff + i] over n int8 values, exact. */
+    static int dot8(byte[] a, byte[] b, int bOff, int n) {
+        int i = 0, dot = 0;
+        if (n >= 16) {
+            IntVector acc = IntVector.zero(I16);
+            for (; i + 16 <= n; i += 16) {
+                IntVector x = (IntVector) ByteVector.fromArray(B16, a, i).convertShape(VectorOperators.B2I, I16, 0);
+                IntVector y = (IntVector) ByteVector.fromArray(B16, b, bOff + i).convertShape(VectorOperators.B2I, I16, 0);
+                acc = acc.add(x.mul(y));
+            }
+            dot = acc.reduceLanes(VectorOperators.ADD); // integer: order does not matter
+        }
+        for (; i < n; i++) dot += a[i] * b[bOff + i];
+        return dot;
+    }
+
+    /** acc[i] += w * v[vOff + i] over n int8 values, exact. */
+    static void axpy8(int w, byte[] v, int vOff, int[] acc, int n) {
+        int i = 0;
+        for (; i + 16 <= n; i += 16) {
+            IntVector x = (IntVector) ByteVector.fromArray(B16, v, vOff + i).convertShape(VectorOperators.B2I, I16, 0);
+            IntVector.fromArray(I16, acc, i).add(x.mul(w)).intoArray(acc, i);
+        }
+        for (; i < n; i++) acc[i] += w * v[vOff + i];
+    }
+
     @Override
     public void attend(float[] q, float[] out, int T, int start) {
         int heads = cfg.heads(), hd = cfg.headDim(), kvHeads = cfg.kvHeads(), group = heads / kvHeads;
@@ -70,9 +104,8 @@ final class Int8LayerCache implements LayerCache {
                 int qOff = t * cfg.qDim() + head * hd, n = start + t + 1;
                 float sq = quantize(q, qOff, hd, q8, 0);
                 for (int j = 0; j < n; j++) {
-                    int row = j * kvHeads + kvh, dot = 0;
-                    for (int i = 0, base = row * hd; i < hd; i++) dot += q8[i] * keys[base + i];
-                    p[j] = sq * kScale[row] * dot * scale;
+                    int row = j * kvHeads + kvh;
+                    p[j] = sq * kScale[row] * dot8(q8, keys, row * hd, hd) * scale;
                 }
                 Softmax.inPlace(p, n);
                 for (int j = 0; j < n; j++) p[j] *= vScale[j * kvHeads + kvh];
@@ -81,7 +114,7 @@ final class Int8LayerCache implements LayerCache {
                 for (int j = 0; j < n; j++) {
                     int w = p8[j];
                     if (w == 0) continue;
-                    for (int i = 0, base = (j * kvHeads + kvh) * hd; i < hd; i++) acc[i] += w * values[base + i];
+                    axpy8(w, values, (j * kvHeads + kvh) * hd, acc, hd);
                 }
                 for (int i = 0; i < hd; i++) out[qOff + i] = sp * acc[i];
             }
