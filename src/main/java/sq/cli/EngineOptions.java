@@ -56,11 +56,10 @@ final class EngineOptions {
             if (!quiet) System.err.println("sq: int8 engine, naive W8A8 " + s.name() + " (no --calib: no smoothing)");
             q = sq.quant.Int8Models.streamNaive(LayerSource.of(m.model()), s);
         } else {
-            AlphaSpec a = AlphaSpec.parse(alpha);
-            if (a.values().size() + (a.auto() ? 1 : 0) != 1) throw new InputException("--alpha takes one value or auto");
+            Float a = AlphaSpec.single(alpha);
             Windows w = calib.windows(m.tokenizer());
             ActivationStats stats = CalibrationOptions.calibrate(LayerSource.of(m.model()), w);
-            SmoothQuant.Result r = SmoothQuant.quantize(m.model(), stats, w, a.auto() ? null : a.values().getFirst(), s);
+            SmoothQuant.Result r = SmoothQuant.quantize(m.model(), stats, w, a, s);
             if (!quiet) System.err.println("sq: int8 engine, SmoothQuant alpha " + alpha + " " + s.name());
             q = Int8Quantizer.quantize(r.smoothed(), s, r.smoothedStats());
         }

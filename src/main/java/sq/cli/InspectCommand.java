@@ -93,7 +93,7 @@ final class InspectCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         common.apply();
-        Float a = parseAlpha(alpha);
+        Float a = AlphaSpec.single(alpha);
         Scheme autoScheme = Scheme.parse(scheme);
         AlphaSpec sweepSpec = AlphaSpec.parse(sweepAlphas);
         List<Scheme> schemes = sweepSchemes.stream().map(Scheme::parse).toList();
@@ -177,11 +177,5 @@ final class InspectCommand implements Callable<Integer> {
         try (Stream<Path> s = Files.list(out)) {
             if (s.findAny().isPresent()) throw InputException.of(out, "exists and is not empty; use --force to replace it");
         }
-    }
-
-    static Float parseAlpha(String spec) {
-        AlphaSpec s = AlphaSpec.parse(spec);
-        if (s.values().size() + (s.auto() ? 1 : 0) != 1) throw new InputException("--alpha takes one value or auto, got '" + spec + "'");
-        return s.auto() ? null : s.values().getFirst();
     }
 }

@@ -52,9 +52,7 @@ final class QuantizeCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         common.apply();
-        AlphaSpec spec = AlphaSpec.parse(alpha);
-        if (spec.values().size() + (spec.auto() ? 1 : 0) != 1) throw new InputException("--alpha takes one value or auto, got '" + alpha + "'");
-        Float a = spec.auto() ? null : spec.values().getFirst();
+        Float a = AlphaSpec.single(alpha);
         Scheme s = Scheme.parse(scheme);
         AtomicOutput.checkNotInput(out, modelOptions.model, modelOptions.tokenizer, calibration.calib, text);
         AtomicOutput.checkTarget(out, force, true);

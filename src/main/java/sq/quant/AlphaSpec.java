@@ -32,6 +32,13 @@ public record AlphaSpec(List<Float> values, boolean auto) {
         return new AlphaSpec(List.copyOf(values), auto);
     }
 
+    /** Exactly one alpha: a value in [0, 1], or null for "auto" (the per-group search). */
+    public static Float single(String spec) {
+        AlphaSpec s = parse(spec);
+        if (s.values().size() + (s.auto() ? 1 : 0) != 1) throw new InputException("--alpha takes one value or auto, got '" + spec + "'");
+        return s.auto() ? null : s.values().getFirst();
+    }
+
     private static double number(String s) {
         try {
             return Double.parseDouble(s.trim());

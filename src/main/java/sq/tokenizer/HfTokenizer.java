@@ -1,9 +1,7 @@
 package sq.tokenizer;
 
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.OptionalInt;
 
 /**
@@ -17,8 +15,7 @@ final class HfTokenizer implements Tokenizer {
     private final PreTokenizer preTokenizer; // null: the whole normalized piece is one word
     private final BpeModel model;
     private final Decoder decoder;           // null: tokens joined with spaces, as HF does
-    private final String[] tokens;           // by id; added tokens win over the model vocab
-    private final Map<String, Integer> idsByToken;
+    private final Vocabulary vocabulary;
     private final OptionalInt bosId;
     private final OptionalInt eosId;
 
@@ -42,17 +39,7 @@ final class HfTokenizer implements Tokenizer {
         }
         this.rawAdded = new AddedTokens(raw);
         this.normalizedAdded = new AddedTokens(normalized);
-        this.idsByToken = new HashMap<>(model.vocab());
-        int maxId = model.vocab().values().stream().mapToInt(Integer::intValue).max().orElse(-1);
-        for (AddedTokens.Token t : added) {
-            idsByToken.put(t.content(), t.id());
-            maxId = Math.max(maxId, t.id());
-        }
-        this.tokens = new String[maxId + 1];
-        model.vocab().forEach((token, id) -> tokens[id] = token);
-        for (AddedTokens.Token t : added) {
-            tokens[t.id()] = t.content();
-        }
+        this.vocabulary = new Vocabulary(model.vocab(), added);
     }
 
     @Override
@@ -86,32 +73,23 @@ final class HfTokenizer implements Tokenizer {
 
     @Override
     public String decode(int[] ids) {
-        List<String> parts = new ArrayList<>(ids.length);
-        for (int id : ids) {
-            if (id >= 0 && id < tokens.length && tokens[id] != null) {
-                parts.add(tokens[id]);
-            }
-        }
+        List<String> parts = vocabulary.pieces(ids);
         return decoder == null ? String.join(" ", parts) : decoder.decode(parts);
     }
 
     @Override
     public int vocabSize() {
-        return tokens.length;
+        return vocabulary.size();
     }
 
     @Override
     public String token(int id) {
-        if (id < 0 || id >= tokens.length || tokens[id] == null) {
-            throw new IllegalArgumentException("no token with id " + id);
-        }
-        return tokens[id];
+        return vocabulary.token(id);
     }
 
     @Override
     public OptionalInt id(String token) {
-        Integer id = idsByToken.get(token);
-        return id == null ? OptionalInt.empty() : OptionalInt.of(id);
+        return vocabulary.id(token);
     }
 
     @Override

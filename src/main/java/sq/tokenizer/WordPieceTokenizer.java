@@ -4,9 +4,7 @@ import sq.io.InputException;
 
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.OptionalInt;
 
 /**
@@ -21,8 +19,7 @@ public final class WordPieceTokenizer implements Tokenizer {
     private final PreTokenizer preTokenizer; // null: the whole piece is one word
     private final WordPieceModel model;
     private final Decoder decoder;           // null: tokens joined with spaces
-    private final String[] tokens;
-    private final Map<String, Integer> idsByToken;
+    private final Vocabulary vocabulary;
     private final OptionalInt clsId, sepId;
     private final int maxLength;
 
@@ -45,15 +42,7 @@ public final class WordPieceTokenizer implements Tokenizer {
         }
         this.rawAdded = new AddedTokens(raw);
         this.normalizedAdded = new AddedTokens(normalized);
-        this.idsByToken = new HashMap<>(model.vocab());
-        int maxId = model.vocab().values().stream().mapToInt(Integer::intValue).max().orElse(-1);
-        for (AddedTokens.Token t : added) {
-            idsByToken.put(t.content(), t.id());
-            maxId = Math.max(maxId, t.id());
-        }
-        this.tokens = new String[maxId + 1];
-        model.vocab().forEach((token, id) -> tokens[id] = token);
-        for (AddedTokens.Token t : added) tokens[t.id()] = t.content();
+        this.vocabulary = new Vocabulary(model.vocab(), added);
     }
 
     private WordPieceTokenizer(WordPieceTokenizer base, int maxLength) {
@@ -63,8 +52,7 @@ public final class WordPieceTokenizer implements Tokenizer {
         this.preTokenizer = base.preTokenizer;
         this.model = base.model;
         this.decoder = base.decoder;
-        this.tokens = base.tokens;
-        this.idsByToken = base.idsByToken;
+        this.vocabulary = base.vocabulary;
         this.clsId = base.clsId;
         this.sepId = base.sepId;
         this.maxLength = maxLength;
@@ -131,27 +119,23 @@ public final class WordPieceTokenizer implements Tokenizer {
 
     @Override
     public String decode(int[] ids) {
-        List<String> parts = new ArrayList<>(ids.length);
-        for (int id : ids)
-            if (id >= 0 && id < tokens.length && tokens[id] != null) parts.add(tokens[id]);
+        List<String> parts = vocabulary.pieces(ids);
         return decoder == null ? String.join(" ", parts) : decoder.decode(parts);
     }
 
     @Override
     public int vocabSize() {
-        return tokens.length;
+        return vocabulary.size();
     }
 
     @Override
     public String token(int id) {
-        if (id < 0 || id >= tokens.length || tokens[id] == null) throw new IllegalArgumentException("no token with id " + id);
-        return tokens[id];
+        return vocabulary.token(id);
     }
 
     @Override
     public OptionalInt id(String token) {
-        Integer id = idsByToken.get(token);
-        return id == null ? OptionalInt.empty() : OptionalInt.of(id);
+        return vocabulary.id(token);
     }
 
     /** [CLS] (the template's first special token). */

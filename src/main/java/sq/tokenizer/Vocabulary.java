@@ -1,0 +1,48 @@
+package sq.tokenizer;
+
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.OptionalInt;
+
+/** Token strings by id and ids by token string: the model vocab plus added tokens (which win on a clash). */
+final class Vocabulary {
+    private final String[] tokens;
+    private final Map<String, Integer> idsByToken;
+
+    Vocabulary(Map<String, Integer> vocab, List<AddedTokens.Token> added) {
+        idsByToken = new HashMap<>(vocab);
+        int maxId = vocab.values().stream().mapToInt(Integer::intValue).max().orElse(-1);
+        for (AddedTokens.Token t : added) {
+            idsByToken.put(t.content(), t.id());
+            maxId = Math.max(maxId, t.id());
+        }
+        tokens = new String[maxId + 1];
+        vocab.forEach((token, id) -> tokens[id] = token);
+        for (AddedTokens.Token t : added) tokens[t.id()] = t.content();
+    }
+
+    /** One more than the largest id. */
+    int size() {
+        return tokens.length;
+    }
+
+    String token(int id) {
+        if (id < 0 || id >= tokens.length || tokens[id] == null) throw new IllegalArgumentException("no token with id " + id);
+        return tokens[id];
+    }
+
+    OptionalInt id(String token) {
+        Integer id = idsByToken.get(token);
+        return id == null ? OptionalInt.empty() : OptionalInt.of(id);
+    }
+
+    /** The token strings of ids, skipping ids without a token (as HF's decode does). */
+    List<String> pieces(int[] ids) {
+        List<String> parts = new ArrayList<>(ids.length);
+        for (int id : ids)
+            if (id >= 0 && id < tokens.length && tokens[id] != null) parts.add(tokens[id]);
+        return parts;
+    }
+}
