@@ -5,7 +5,8 @@ transformers only; nothing from sq).
 It rebuilds every quantized linear as W = q * weight_scale, runs the transformers model in float32 (eager attention)
 with fake int8 quantization of each quantized linear's input as the config says (per-token dynamic, per-tensor dynamic,
 or per-tensor static with input_scale) and of the q/k/v outputs (the attention BMM inputs, as sq's presets do), and
-compares its logits with the logits sq's int8 engine wrote to a safetensors file (`./sq logits ... --out FILE`).
+compares its logits with the logits sq's int8 engine wrote to a safetensors file (`./sq logits ... --head fp32
+--out FILE`: embeddings and lm_head in float, as the checkpoint stores them and this script runs them).
 
     python3 tools/verify_compressed_tensors.py OUT_DIR --logits sq_logits.safetensors
 

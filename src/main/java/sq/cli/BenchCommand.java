@@ -12,6 +12,7 @@ import sq.kernels.KernelInfo;
 import sq.model.LayerSource;
 import sq.model.Model;
 import sq.model.Transformer;
+import sq.quant.HeadPrecision;
 import sq.quant.Int8Models;
 import sq.quant.Scheme;
 import sq.model.SyntheticModels;
@@ -43,6 +44,9 @@ final class BenchCommand implements Callable<Integer> {
 
     @Option(names = "--scheme", defaultValue = "w8a8", description = "int8 engine scheme, dynamic: O1, O2, w8a8 (default: ${DEFAULT-VALUE}).")
     String scheme;
+
+    @Mixin
+    HeadOption head;
 
     @Option(names = "--prompt", defaultValue = "256", description = "Prompt tokens for the prefill (default: ${DEFAULT-VALUE}).")
     int prompt;
@@ -82,24 +86,27 @@ final class BenchCommand implements Callable<Integer> {
         Model model;
         boolean int8 = engine == EngineOptions.Engine.int8;
         Scheme s = Scheme.parse(scheme);
+        if (!int8) head.requireUnsetFor("fp32");
+        HeadPrecision h = head.precision();
         if (source.shape != null) {
             name = source.shape;
             SyntheticModels.config(name); // validates the name before the long build
             if (!common.quiet) System.err.println("sq: generating random weights for " + name + (int8 ? " and quantizing them" : "") + " ...");
             LayerSource src = SyntheticModels.source(name, 1234);
-            model = int8 ? Int8Models.streamNaive(src, s) : src.load();
+            model = int8 ? Int8Models.streamNaive(src, s, h) : src.load();
         } else {
             name = source.model.toString();
             Model fp = LoadedModel.load(source.model, null).model();
-            model = int8 ? Int8Models.streamNaive(LayerSource.of(fp), s) : fp;
+            model = int8 ? Int8Models.streamNaive(LayerSource.of(fp), s, h) : fp;
         }
-        System.gc(); // so peak RSS reflects the model, not garbage of its construction
+        if (int8) HeapTrim.afterInt8Build(); // the int8 engine's footprint: see there
+        else System.gc(); // so peak RSS reflects the model, not garbage of its construction
         if (prompt + gen > model.config().maxPositions())
             throw new InputException("--prompt + --gen = " + (prompt + gen) + " exceeds the model's context of " + model.config().maxPositions());
         Bench.Result r = Bench.run(new Transformer(model, int8 && s.bmm()), prompt, gen, common.quiet ? line -> { } : line -> System.err.println("sq: " + line));
         if (json) {
             ObjectNode o = Json.MAPPER.createObjectNode();
-            o.put("model", name).put("engine", engine.name()).put("scheme", int8 ? s.name() : null).put("threads", r.threads()).put("kernel", KernelInfo.describe())
+            o.put("model", name).put("engine", engine.name()).put("scheme", int8 ? s.name() : null).put("head", int8 ? h.id : "fp32").put("threads", r.threads()).put("kernel", KernelInfo.describe())
                     .put("prompt_tokens", prompt).put("gen_tokens", gen)
                     .put("prefill_tok_s", r.prefillTokS()).put("decode_tok_s", r.decodeTokS())
                     .put("prefill_gflop_s", r.prefillGflops()).put("bandwidth_gb_s", r.bandwidthGbS())
@@ -107,7 +114,7 @@ final class BenchCommand implements Callable<Integer> {
                     .put("decode_share_of_bound", r.decodeShareOfBound()).put("peak_rss_bytes", r.peakRssBytes());
             System.out.println(o);
         } else {
-            System.out.printf("model            %s (%s, %d threads)%n", name, int8 ? "int8 " + s.name() : "fp32", r.threads());
+            System.out.printf("model            %s (%s, %d threads)%n", name, int8 ? "int8 " + s.name() + ", head " + h.id : "fp32", r.threads());
             System.out.printf("prefill          %.1f tok/s  (%d tokens, %.1f GFLOP/s)%n", r.prefillTokS(), prompt, r.prefillGflops());
             System.out.printf("decode           %.2f tok/s  (%d tokens)%n", r.decodeTokS(), gen);
             System.out.printf("bandwidth        %.1f GB/s measured now -> decode bound %.2f tok/s (%.2f GB/token)%n",

@@ -10,6 +10,7 @@ import sq.model.Model;
 import sq.model.Sampler;
 import sq.quant.ActivationStats;
 import sq.quant.AlphaSpec;
+import sq.quant.HeadPrecision;
 import sq.quant.Int8Quantizer;
 import sq.model.Transformer;
 import sq.quant.Scheme;
@@ -54,7 +55,7 @@ final class DemoCommand implements Runnable {
         GenerateCommand.generate(m, m.transformer(), PROMPT, 56, new Sampler(0, 1, 0), true, true, !common.quiet);
         // the real int8 engine: int8 weights and activations, int8 attention BMMs and KV cache
         Scheme w8a8 = Scheme.parse("w8a8");
-        Model int8 = Int8Quantizer.quantize(Smoother.smooth(m.model(), stats, ALPHA).model(), w8a8, stats);
+        Model int8 = Int8Quantizer.quantize(Smoother.smooth(m.model(), stats, ALPHA).model(), w8a8, stats, HeadPrecision.INT8);
         System.out.println("== greedy story, SmoothQuant alpha " + ALPHA + " w8a8 on the int8 engine ==");
         GenerateCommand.generate(m, new Transformer(int8, w8a8.bmm()), PROMPT, 56, new Sampler(0, 1, 0), true, true, !common.quiet);
     }

@@ -8,13 +8,16 @@ import sq.model.Model;
 import sq.model.Transformer;
 import sq.quant.ActivationStats;
 import sq.quant.AlphaSpec;
+import sq.quant.HeadPrecision;
+import sq.quant.Int8Models;
 import sq.quant.Int8Quantizer;
 import sq.quant.Scheme;
 import sq.quant.SmoothQuant;
 
 /**
  * --engine and, for the int8 engine, how to quantize on load: --scheme, and with --calib also SmoothQuant
- * smoothing (--alpha) and static scales. Without --calib the int8 engine runs naive W8A8 (dynamic schemes only).
+ * smoothing (--alpha) and static scales; --head for the embeddings and lm_head (int8 by default, quantized
+ * checkpoints included). Without --calib the int8 engine runs naive W8A8 (dynamic schemes only).
  */
 final class EngineOptions {
     enum Engine { fp32, int8 }
@@ -34,6 +37,9 @@ final class EngineOptions {
     @picocli.CommandLine.Mixin
     CalibrationOptions calib;
 
+    @picocli.CommandLine.Mixin
+    HeadOption head;
+
     boolean int8() {
         return engine == Engine.int8;
     }
@@ -43,26 +49,32 @@ final class EngineOptions {
         if (m.quantized()) {
             if (engine == Engine.fp32) throw new InputException(m.path() + ": this checkpoint is int8 (compressed-tensors); it runs on --engine int8");
             if (calib.given()) throw new InputException(m.path() + ": this checkpoint is already quantized; --calib does not apply");
-            if (!quiet) System.err.println("sq: int8 engine (quantized checkpoint)");
-            return m.transformer();
+            HeadPrecision h = head.precision();
+            if (!quiet) System.err.println("sq: int8 engine (quantized checkpoint), head " + h.id);
+            Transformer tf = new Transformer(h.real(m.model()), true);
+            HeapTrim.afterInt8Build();
+            return tf;
         }
         if (!int8()) {
             if (calib.given()) throw new InputException("--calib only applies to --engine int8");
+            head.requireUnsetFor("fp32");
             return new Transformer(m.model());
         }
         Scheme s = Scheme.parse(scheme);
+        HeadPrecision h = head.precision();
         Model q;
         if (!calib.given()) {
-            if (!quiet) System.err.println("sq: int8 engine, naive W8A8 " + s.name() + " (no --calib: no smoothing)");
-            q = sq.quant.Int8Models.streamNaive(LayerSource.of(m.model()), s);
+            if (!quiet) System.err.println("sq: int8 engine, naive W8A8 " + s.name() + " (no --calib: no smoothing), head " + h.id);
+            q = Int8Models.streamNaive(LayerSource.of(m.model()), s, h);
         } else {
             Float a = AlphaSpec.single(alpha);
             Windows w = calib.windows(m.tokenizer());
             ActivationStats stats = CalibrationOptions.calibrate(LayerSource.of(m.model()), w);
             SmoothQuant.Result r = SmoothQuant.quantize(m.model(), stats, w, a, s);
-            if (!quiet) System.err.println("sq: int8 engine, SmoothQuant alpha " + alpha + " " + s.name());
-            q = Int8Quantizer.quantize(r.smoothed(), s, r.smoothedStats());
+            if (!quiet) System.err.println("sq: int8 engine, SmoothQuant alpha " + alpha + " " + s.name() + ", head " + h.id);
+            q = Int8Quantizer.quantize(r.smoothed(), s, r.smoothedStats(), h);
         }
+        HeapTrim.afterInt8Build();
         return new Transformer(q, s.bmm());
     }
 }

@@ -5,7 +5,6 @@ import sq.kernels.Parallel;
 import sq.model.KvCache;
 import sq.model.Layer;
 import sq.model.Linear;
-import sq.quant.Int8Linear;
 import sq.model.LayerSource;
 import sq.quant.Calibrator;
 import sq.model.Model;
@@ -39,9 +38,10 @@ public final class Bench {
 
         log.accept("measuring memory bandwidth");
         double gbs = Bandwidth.measure();
-        // the probe's 1 GiB buffer and the garbage of building the model are not the model's footprint: collect, then
-        // restart the peak-RSS counter so it covers the model while it runs
+        // the probe's 1 GiB buffer and the garbage of building the model are not the model's footprint: collect, let
+        // the JVM hand the freed heap back, then restart the peak-RSS counter so it covers the model while it runs
         System.gc();
+        awaitHeapRelease();
         resetPeakRss();
 
         log.accept("prefill of " + promptTokens + " tokens");
@@ -66,13 +66,16 @@ public final class Bench {
                 bound, decodeTokS / bound, peakRss());
     }
 
-    /** Bytes of weights a decode step reads: int8 linears 1 byte per weight (+ scales), float linears 4. */
+    /**
+     * Bytes of weights a decode step reads: every decoder linear and the head ({@link Linear#weightBytes}: int8 ones
+     * 1 byte per weight + scales, float ones 4); of the embeddings only one row, left out.
+     */
     public static long weightBytes(Model m) {
-        long bytes = 0;
+        long bytes = m.lmHead().weightBytes();
         for (Layer l : m.layers())
             for (Linear x : new Linear[]{l.q, l.k, l.v, l.o, l.gate, l.up, l.down})
-                if (x != null) bytes += x instanceof Int8Linear q ? q.weights().q().length + 4L * q.weights().scales().length : 4L * x.in() * x.out();
-        return bytes + 4L * m.lmHead().in() * m.lmHead().out();
+                if (x != null) bytes += x.weightBytes();
+        return bytes;
     }
 
     /** Multiply-accumulates per token through all linears and the head. */
@@ -104,11 +107,41 @@ public final class Bench {
         }
     }
 
-    /** VmHWM from /proc/self/status (Linux); -1 where it is not available. */
+    /**
+     * Waits until the resident set stops shrinking (at most 3 s): after a full GC, G1 uncommits the heap regions it
+     * gave up from a background thread, over a few hundred milliseconds for gigabytes; a peak counted from before that
+     * would include memory the process is already returning.
+     */
+    static void awaitHeapRelease() {
+        long last = rss(), deadline = System.nanoTime() + 3_000_000_000L;
+        int still = 0; // polls in a row without progress
+        while (last > 0 && still < 3 && System.nanoTime() < deadline) {
+            try {
+                Thread.sleep(100);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return;
+            }
+            long now = rss();
+            still = now > last - (1 << 20) ? still + 1 : 0; // less than 1 MB given back in 100 ms counts as still
+            last = Math.min(last, now);
+        }
+    }
+
+    /** VmHWM (peak resident set) from /proc/self/status (Linux); -1 where it is not available. */
     public static long peakRss() {
+        return status("VmHWM:");
+    }
+
+    /** VmRSS (resident set now); -1 where it is not available. */
+    static long rss() {
+        return status("VmRSS:");
+    }
+
+    private static long status(String key) {
         try {
             for (String line : Files.readAllLines(Path.of("/proc/self/status")))
-                if (line.startsWith("VmHWM:")) return Long.parseLong(line.replaceAll("\\D", "")) * 1024;
+                if (line.startsWith(key)) return Long.parseLong(line.replaceAll("\\D", "")) * 1024;
         } catch (IOException | NumberFormatException e) {
             return -1;
         }

@@ -9,6 +9,7 @@ import sq.io.Json;
 import sq.io.SafetensorsWriter;
 import sq.model.Architecture;
 import sq.model.DenseLinear;
+import sq.model.FloatEmbedding;
 import sq.model.Layer;
 import sq.model.Linear;
 import sq.model.Model;
@@ -62,7 +63,7 @@ public final class CompressedTensorsWriter {
         List<SafetensorsWriter> shards = new ArrayList<>();
         shards.add(new SafetensorsWriter().metadata("format", "pt"));
         Sink sink = new Sink(shards);
-        sink.floats(arch.embedTokens() + ".weight", dtype, m.embed(), cfg.vocab(), cfg.hidden());
+        sink.floats(arch.embedTokens() + ".weight", dtype, ((FloatEmbedding) m.embed()).table(), cfg.vocab(), cfg.hidden());
         if (m.positions() != null)
             sink.floats(arch.embedPositions() + ".weight", dtype, m.positions(), m.positions().length / cfg.hidden(), cfg.hidden());
         for (Layer l : m.layers()) {

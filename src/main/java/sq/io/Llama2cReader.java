@@ -1,6 +1,7 @@
 package sq.io;
 
 import sq.model.DenseLinear;
+import sq.model.FloatEmbedding;
 import sq.model.Layer;
 import sq.model.Llama;
 import sq.model.Model;
@@ -108,7 +109,8 @@ public final class Llama2cReader {
             float[] w3 = take(file, f, layers * hidden * dim, "w3", "mlp.up_proj.weight", hidden * dim);
             float[] finalNorm = take(file, f, dim, "rms_final_weight", "model.norm.weight", dim);
             f.skip((long) seqLen * headDim); // freq_cis tables: recomputed by the engine
-            float[] cls = shared ? embed : take(file, f, vocab * dim, "wcls", "lm_head.weight", dim);
+            FloatEmbedding embedding = new FloatEmbedding(embed, vocab, dim);
+            float[] cls = shared ? null : take(file, f, vocab * dim, "wcls", "lm_head.weight", dim);
 
             List<Layer> ls = new ArrayList<>();
             for (int l = 0; l < layers; l++) {
@@ -123,8 +125,8 @@ public final class Llama2cReader {
                         new DenseLinear(n.up(), slice(w3, l, hidden * dim), null, dim, hidden),
                         new DenseLinear(n.down(), slice(w2, l, dim * hidden), null, hidden, dim)));
             }
-            return new Model(cfg, embed, null, ls, new NormWeights("model.norm", finalNorm, null),
-                    new DenseLinear("lm_head", cls, null, dim, vocab));
+            return new Model(cfg, embedding, null, ls, new NormWeights("model.norm", finalNorm, null),
+                    shared ? embedding.tiedHead("lm_head") : new DenseLinear("lm_head", cls, null, dim, vocab));
         } catch (NoSuchFileException e) {
             throw InputException.of(file, "file not found");
         } catch (IOException e) {

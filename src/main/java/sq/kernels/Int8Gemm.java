@@ -6,8 +6,8 @@ import java.util.Arrays;
  * Prefill int8 matmul (T &gt; 1): exact int32 dot products of X[T, k] and W[out, k] (int8, row-major), handed to an
  * {@link Int8Epilogue} one strip of {@link Int8GemmKernel#COLS} output features at a time.
  *
- * <p>X is packed into triples once per call (all tokens, padded with zero rows to a multiple of
- * {@link Int8GemmKernel#ROWS}, block-major). Each thread owns a range of strips; per strip and block of {@link #KC}
+ * <p>X is packed into triples once per call, tokens spread over the threads (all tokens, padded with zero rows to a
+ * multiple of {@link Int8GemmKernel#ROWS}, block-major). Each thread owns a range of strips; per strip and block of {@link #KC}
  * inputs it packs the weights (KT x COLS longs, 32 KiB: stays in L1) and sweeps all tokens over them, accumulating in
  * a per-strip long tile [T, COLS]. So W is read from memory once per call and each packed weight is reused T times
  * from L1; a strip's sums are final after its last block, so the epilogue writes every output exactly once. Packing W
@@ -48,14 +48,26 @@ final class Int8Gemm {
 
     /** Dot products of rows x[xOff + t*ldx, +k) (t &lt; T) and w[wOff + o*ldw, +k) (o &lt; out), into the epilogue. */
     static void run(byte[] x, int xOff, int ldx, int T, byte[] w, int wOff, int ldw, int k, int out, Int8Epilogue epilogue) {
+        run(x, xOff, ldx, T, w, wOff, ldw, null, k, out, epilogue);
+    }
+
+    /** The same with the weights packed once beforehand ({@link Int8PackedWeights}): no packing per call. */
+    static void run(byte[] x, int xOff, int ldx, int T, Int8PackedWeights packed, Int8Epilogue epilogue) {
+        run(x, xOff, ldx, T, null, 0, 0, packed, packed.in(), packed.out(), epilogue);
+    }
+
+    private static void run(byte[] x, int xOff, int ldx, int T, byte[] w, int wOff, int ldw, Int8PackedWeights packed,
+                            int k, int out, Int8Epilogue epilogue) {
         // xp is block-major, [blocks][rows][KT]: a block's tokens are one contiguous run, swept in order per strip.
         int blocks = (k + KC - 1) / KC, rows = (T + ROWS - 1) / ROWS * ROWS, xBlock = rows * KT;
         long[] xp = SCRATCH.get().xp(blocks * xBlock);
-        for (int b = 0; b < blocks; b++) {
-            int kb = b * KC;
-            for (int t = 0; t < T; t++) Int8Packer.packX(x, xOff + t * ldx + kb, Math.min(KC, k - kb), xp, b * xBlock + t * KT);
-            Arrays.fill(xp, b * xBlock + T * KT, (b + 1) * xBlock, 0L);
-        }
+        Parallel.forRange(T, (long) T * k, (t0, t1) -> {
+            for (int b = 0; b < blocks; b++) {
+                int kb = b * KC;
+                for (int t = t0; t < t1; t++) Int8Packer.packX(x, xOff + t * ldx + kb, Math.min(KC, k - kb), xp, b * xBlock + t * KT);
+            }
+        });
+        for (int b = 0; b < blocks; b++) Arrays.fill(xp, b * xBlock + T * KT, (b + 1) * xBlock, 0L);
         Parallel.forRange((out + COLS - 1) / COLS, (long) T * k * out, (s0, s1) -> {
             Scratch s = SCRATCH.get();
             s.tiles(rows * COLS);
@@ -64,8 +76,14 @@ final class Int8Gemm {
                 Arrays.fill(s.c, 0, rows * COLS, 0L);
                 for (int b = 0; b < blocks; b++) {
                     int kb = b * KC, r = Math.min(KC, k - kb), kt = Int8Packer.triples(r);
-                    Int8Packer.packW(w, wOff + o * ldw + kb, ldw, cols, r, s.wt);
-                    for (int t = 0; t < rows; t += ROWS) Int8GemmKernel.run(xp, b * xBlock + t * KT, KT, s.wt, kt, s.c, t * COLS);
+                    long[] wt = s.wt;
+                    int wtOff = 0;
+                    if (packed == null) Int8Packer.packW(w, wOff + o * ldw + kb, ldw, cols, r, wt);
+                    else {
+                        wt = packed.data();
+                        wtOff = packed.offset(strip, b);
+                    }
+                    for (int t = 0; t < rows; t += ROWS) Int8GemmKernel.run(xp, b * xBlock + t * KT, KT, wt, wtOff, kt, s.c, t * COLS);
                 }
                 // Each sum is an int8 dot product of fewer than 2^17 terms: it fits an int.
                 for (int i = 0; i < T * COLS; i++) s.ci[i] = (int) s.c[i];

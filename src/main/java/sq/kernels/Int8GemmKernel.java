@@ -45,9 +45,9 @@ final class Int8GemmKernel {
      * c[cOff + r*COLS + j] += sum_{q &lt; kt} dot3(x triple [r][q], w triple [q][j]) for r &lt; ROWS, j &lt; COLS.
      *
      * @param xp packed activations: triple q of token r at xp[xOff + r*ldx + q]
-     * @param wt packed weights [kt][COLS]
+     * @param wt packed weights [kt][COLS] at wtOff
      */
-    static void run(long[] xp, int xOff, int ldx, long[] wt, int kt, long[] c, int cOff) {
+    static void run(long[] xp, int xOff, int ldx, long[] wt, int wtOff, int kt, long[] c, int cOff) {
         int x0 = xOff, x1 = x0 + ldx, x2 = x1 + ldx, x3 = x2 + ldx;
         LongVector bias = LongVector.broadcast(S, BIAS);
         for (int q0 = 0; q0 < kt; q0 += FLUSH) {
@@ -55,7 +55,7 @@ final class Int8GemmKernel {
             LongVector a00 = bias, a01 = bias, a02 = bias, a03 = bias, a10 = bias, a11 = bias, a12 = bias, a13 = bias;
             LongVector a20 = bias, a21 = bias, a22 = bias, a23 = bias, a30 = bias, a31 = bias, a32 = bias, a33 = bias;
             for (int q = q0; q < q1; q++) {
-                int wq = q * COLS;
+                int wq = wtOff + q * COLS;
                 LongVector w0 = LongVector.fromArray(S, wt, wq), w1 = LongVector.fromArray(S, wt, wq + L);
                 LongVector w2 = LongVector.fromArray(S, wt, wq + 2 * L), w3 = LongVector.fromArray(S, wt, wq + 3 * L);
                 LongVector v = LongVector.broadcast(S, xp[x0 + q]);

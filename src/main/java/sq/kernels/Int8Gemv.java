@@ -34,8 +34,11 @@ final class Int8Gemv {
     static final int ROWS = 2;
     /** Moves a pair sum in [-32512, 32768] into [0, 65280], which int16 bits hold as unsigned. */
     static final short OFFSET = 32512;
-    /** Outputs handed to the epilogue at a time. */
-    private static final int CHUNK = 256;
+    /**
+     * Outputs handed to the epilogue at a time, and the unit of work split between threads: small enough that the
+     * 256-output k/v projections of a GQA model still run on every thread.
+     */
+    private static final int CHUNK = 64;
 
     /** Per-thread buffers, reused across calls. */
     private static final class Scratch {

@@ -22,12 +22,31 @@ public final class Int8MatMul {
      * @param bias   [out] or null
      */
     public static void matmul(byte[] xq, float[] xScale, int T, byte[] wq, float[] wScale, float[] bias, int in, int out, float[] y) {
+        run(xq, 0, in, T, wq, 0, in, in, out, dequantize(xq, xScale, T, wq, wScale, bias, in, out, y));
+    }
+
+    /**
+     * The same, with the weights also packed for the prefill GEMM ({@link Int8PackedWeights#of}(wq, in, out)):
+     * T &gt; 1 reads the packed copy, T == 1 streams wq.
+     */
+    public static void matmul(byte[] xq, float[] xScale, int T, byte[] wq, Int8PackedWeights packed, float[] wScale, float[] bias,
+                              int in, int out, float[] y) {
+        if (packed.in() != in || packed.out() != out)
+            throw new IllegalArgumentException("packed weights are " + packed.out() + "x" + packed.in() + ", not " + out + "x" + in);
+        Int8Epilogue epilogue = dequantize(xq, xScale, T, wq, wScale, bias, in, out, y);
+        if (T == 1) Int8Gemv.run(xq, 0, wq, 0, in, in, out, epilogue);
+        else if (T > 1) Int8Gemm.run(xq, 0, in, T, packed, epilogue);
+    }
+
+    /** Checks a linear layer's arguments; the epilogue that dequantizes into y. */
+    private static Int8Epilogue dequantize(byte[] xq, float[] xScale, int T, byte[] wq, float[] wScale, float[] bias, int in, int out,
+                                           float[] y) {
         checkShapes(xq, T, wq, in, out);
         Objects.checkFromIndexSize(0, (long) T * out, y.length);
         checkScales("xScale", xScale, T);
         checkScales("wScale", wScale, out);
         if (bias != null) Objects.checkFromIndexSize(0, out, bias.length);
-        run(xq, 0, in, T, wq, 0, in, in, out, Int8Epilogue.dequantize(xScale, wScale, bias, y, out));
+        return Int8Epilogue.dequantize(xScale, wScale, bias, y, out);
     }
 
     /** The raw int32 accumulators: acc[t*out + o] = sum_i xq[t*in + i] * wq[o*in + i]. */

@@ -47,14 +47,17 @@ public final class Int8Quantize {
 
     /**
      * Per-token dynamic: for each of T rows of n values, scales[scaleOff + t] = scale(max|row|) and
-     * q[qOff + t*n + i] = round(x[xOff + t*n + i] / scales[scaleOff + t]).
+     * q[qOff + t*n + i] = round(x[xOff + t*n + i] / scales[scaleOff + t]). Tokens are independent: a prefill
+     * spreads them over {@link Parallel}.
      */
     public static void perToken(float[] x, int xOff, int T, int n, byte[] q, int qOff, float[] scales, int scaleOff) {
-        for (int t = 0; t < T; t++) {
-            float s = scale(absMax(x, xOff + t * n, n));
-            scales[scaleOff + t] = s;
-            quantize(x, xOff + t * n, n, s, q, qOff + t * n);
-        }
+        Parallel.forRange(T, 4L * T * n, (t0, t1) -> {
+            for (int t = t0; t < t1; t++) {
+                float s = scale(absMax(x, xOff + t * n, n));
+                scales[scaleOff + t] = s;
+                quantize(x, xOff + t * n, n, s, q, qOff + t * n);
+            }
+        });
     }
 
     /** Per-tensor dynamic over len values: one scale from max|x| of them all, which is returned. */

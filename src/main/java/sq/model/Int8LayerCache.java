@@ -1,6 +1,7 @@
 package sq.model;
 
 import jdk.incubator.vector.ByteVector;
+import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
@@ -63,60 +64,64 @@ final class Int8LayerCache implements LayerCache {
     // 16 bytes widened to 16 int lanes: exact int32 products and sums, the same integers as the scalar loops
     private static final VectorSpecies<Byte> B16 = ByteVector.SPECIES_128;
     private static final VectorSpecies<Integer> I16 = IntVector.SPECIES_512;
+    private static final int L = I16.length();
 
-    /** sum_i a[i] * b[bOff + i] over n int8 values, exact. */
-    static int dot8(byte[] a, byte[] b, int bOff, int n) {
+    /** sum_i a[i] * b[bOff + i] over n values, exact; a holds int8 values already widened (once per query). */
+    static int dot8(int[] a, byte[] b, int bOff, int n) {
         int i = 0, dot = 0;
-        if (n >= 16) {
+        if (n >= L) {
             IntVector acc = IntVector.zero(I16);
-            for (; i + 16 <= n; i += 16) {
-                IntVector x = (IntVector) ByteVector.fromArray(B16, a, i).convertShape(VectorOperators.B2I, I16, 0);
-                IntVector y = (IntVector) ByteVector.fromArray(B16, b, bOff + i).convertShape(VectorOperators.B2I, I16, 0);
-                acc = acc.add(x.mul(y));
-            }
+            for (; i + L <= n; i += L) acc = acc.add(IntVector.fromArray(I16, a, i).mul(widen(b, bOff + i)));
             dot = acc.reduceLanes(VectorOperators.ADD); // integer: order does not matter
         }
         for (; i < n; i++) dot += a[i] * b[bOff + i];
         return dot;
     }
 
-    /** acc[i] += w * v[vOff + i] over n int8 values, exact. */
-    static void axpy8(int w, byte[] v, int vOff, int[] acc, int n) {
+    /**
+     * out[outOff + i] = scale * sum_{j &lt; n} w[j] * v[vOff + j*ld + i] for i &lt; d, the sum exact in int32. Lanes run
+     * along i, one 16-lane block at a time over all j, so each block's sum stays in a register.
+     */
+    static void weightedSum(int[] w, int n, byte[] v, int vOff, int ld, int d, float scale, float[] out, int outOff) {
         int i = 0;
-        for (; i + 16 <= n; i += 16) {
-            IntVector x = (IntVector) ByteVector.fromArray(B16, v, vOff + i).convertShape(VectorOperators.B2I, I16, 0);
-            IntVector.fromArray(I16, acc, i).add(x.mul(w)).intoArray(acc, i);
+        for (; i + L <= d; i += L) {
+            IntVector acc = IntVector.zero(I16);
+            for (int j = 0; j < n; j++) if (w[j] != 0) acc = acc.add(widen(v, vOff + j * ld + i).mul(w[j]));
+            ((FloatVector) acc.convert(VectorOperators.I2F, 0)).mul(scale).intoArray(out, outOff + i);
         }
-        for (; i < n; i++) acc[i] += w * v[vOff + i];
+        for (; i < d; i++) {
+            int acc = 0;
+            for (int j = 0; j < n; j++) acc += w[j] * v[vOff + j * ld + i];
+            out[outOff + i] = scale * acc;
+        }
+    }
+
+    private static IntVector widen(byte[] b, int off) {
+        return (IntVector) ByteVector.fromArray(B16, b, off).convertShape(VectorOperators.B2I, I16, 0);
     }
 
     @Override
     public void attend(float[] q, float[] out, int T, int start) {
-        int heads = cfg.heads(), hd = cfg.headDim(), kvHeads = cfg.kvHeads(), group = heads / kvHeads;
+        int heads = cfg.heads(), hd = cfg.headDim(), kvHeads = cfg.kvHeads(), group = heads / kvHeads, kvDim = cfg.kvDim();
         float scale = (float) (1.0 / Math.sqrt(hd));
         Parallel.forRange(T * heads, (from, to) -> {
             float[] p = new float[start + T];
             byte[] q8 = new byte[hd];
+            int[] qi = new int[hd];
             int[] p8 = new int[start + T];
-            int[] acc = new int[hd];
             for (int job = from; job < to; job++) {
                 int t = job / heads, head = job % heads, kvh = head / group;
                 int qOff = t * cfg.qDim() + head * hd, n = start + t + 1;
                 float sq = quantize(q, qOff, hd, q8, 0);
+                for (int i = 0; i < hd; i++) qi[i] = q8[i];
                 for (int j = 0; j < n; j++) {
                     int row = j * kvHeads + kvh;
-                    p[j] = sq * kScale[row] * dot8(q8, keys, row * hd, hd) * scale;
+                    p[j] = sq * kScale[row] * dot8(qi, keys, row * hd, hd) * scale;
                 }
-                Softmax.inPlace(p, n);
+                Softmax.fast(p, n);
                 for (int j = 0; j < n; j++) p[j] *= vScale[j * kvHeads + kvh];
                 float sp = quantizeUnsigned(p, n, p8);
-                java.util.Arrays.fill(acc, 0);
-                for (int j = 0; j < n; j++) {
-                    int w = p8[j];
-                    if (w == 0) continue;
-                    axpy8(w, values, (j * kvHeads + kvh) * hd, acc, hd);
-                }
-                for (int i = 0; i < hd; i++) out[qOff + i] = sp * acc[i];
+                weightedSum(p8, n, values, kvh * hd, kvDim, hd, sp, out, qOff);
             }
         });
     }

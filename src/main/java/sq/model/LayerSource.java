@@ -9,7 +9,7 @@ public interface LayerSource {
     ModelConfig config();
 
     /** Token embeddings [vocab, hidden]. */
-    float[] embed();
+    Embedding embed();
 
     /** Learned positions [maxPositions + offset, hidden], or null. */
     float[] positions();
@@ -19,13 +19,16 @@ public interface LayerSource {
 
     NormWeights finalNorm();
 
-    /** The output projection; may share the embedding array when tied. */
-    Linear lmHead(float[] embed);
+    /**
+     * The output projection. Tied: {@code embed.tiedHead(..)}, over the rows of embed (which may be a quantized form
+     * of {@link #embed()}); untied: read from the source, embed unused.
+     */
+    Linear lmHead(Embedding embed);
 
     /** The whole model in memory. */
     default Model load() {
         ModelConfig c = config();
-        float[] embed = embed();
+        Embedding embed = embed();
         java.util.List<Layer> layers = new java.util.ArrayList<>(c.layers());
         for (int i = 0; i < c.layers(); i++) layers.add(layer(i));
         return new Model(c, embed, positions(), layers, finalNorm(), lmHead(embed));
@@ -38,7 +41,7 @@ public interface LayerSource {
                 return m.config();
             }
 
-            public float[] embed() {
+            public Embedding embed() {
                 return m.embed();
             }
 
@@ -54,8 +57,9 @@ public interface LayerSource {
                 return m.finalNorm();
             }
 
-            public Linear lmHead(float[] embed) {
-                return m.lmHead();
+            /** The model's own head, unless tied rows are asked for over another (e.g. quantized) embedding. */
+            public Linear lmHead(Embedding embed) {
+                return !m.config().tiedEmbeddings() || embed == m.embed() ? m.lmHead() : embed.tiedHead(m.lmHead().name());
             }
 
             public Model load() {

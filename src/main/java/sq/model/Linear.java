@@ -14,4 +14,9 @@ public interface Linear {
 
     /** y[T, out] = x[T, in] W^T + b; x and y are row-major and distinct. */
     void forward(float[] x, int tokens, float[] y);
+
+    /** Bytes of weights one forward pass reads (what decode streams per token): 4 per weight unless quantized. */
+    default long weightBytes() {
+        return 4L * in() * out();
+    }
 }

@@ -3,13 +3,13 @@ package sq.model;
 import java.util.List;
 
 /**
- * A loaded decoder-only model: config plus fp32 parameters.
+ * A loaded decoder-only model: config plus parameters (fp32 as loaded; quantizers build new models with int8 parts).
  *
  * @param embed     token embeddings [vocab, hidden]
  * @param positions learned positions [maxPositions + offset, hidden], or null for RoPE models
- * @param lmHead    output projection [vocab, hidden] (the same array as embed when tied)
+ * @param lmHead    output projection [vocab, hidden] (over the embedding's own rows when tied: {@link Embedding#tiedHead})
  */
-public record Model(ModelConfig config, float[] embed, float[] positions, List<Layer> layers, NormWeights finalNorm,
+public record Model(ModelConfig config, Embedding embed, float[] positions, List<Layer> layers, NormWeights finalNorm,
                     Linear lmHead) {
 
     public Architecture architecture() {

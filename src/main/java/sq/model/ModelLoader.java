@@ -125,9 +125,9 @@ public final class ModelLoader implements LayerSource {
     }
 
     @Override
-    public float[] embed() {
+    public Embedding embed() {
         checkTensors();
-        return tensor(cfg.architecture().embedTokens() + ".weight", cfg.vocab(), cfg.hidden());
+        return new FloatEmbedding(tensor(cfg.architecture().embedTokens() + ".weight", cfg.vocab(), cfg.hidden()), cfg.vocab(), cfg.hidden());
     }
 
     @Override
@@ -156,10 +156,9 @@ public final class ModelLoader implements LayerSource {
     }
 
     @Override
-    public Linear lmHead(float[] embed) {
+    public Linear lmHead(Embedding embed) {
         String name = cfg.architecture().lmHead();
-        return cfg.tiedEmbeddings() ? new DenseLinear(name, embed, null, cfg.hidden(), cfg.vocab())
-                : linear(name, cfg.hidden(), cfg.vocab());
+        return cfg.tiedEmbeddings() ? embed.tiedHead(name) : linear(name, cfg.hidden(), cfg.vocab());
     }
 
     /** A float tensor, shape and dtype checked. */

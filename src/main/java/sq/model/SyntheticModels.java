@@ -50,8 +50,8 @@ public final class SyntheticModels implements LayerSource {
     }
 
     @Override
-    public float[] embed() {
-        return random(cfg.vocab() * cfg.hidden(), 0);
+    public Embedding embed() {
+        return new FloatEmbedding(random(cfg.vocab() * cfg.hidden(), 0), cfg.vocab(), cfg.hidden());
     }
 
     @Override
@@ -75,8 +75,8 @@ public final class SyntheticModels implements LayerSource {
     }
 
     @Override
-    public Linear lmHead(float[] embed) {
-        return cfg.tiedEmbeddings() ? new DenseLinear(cfg.architecture().lmHead(), embed, null, cfg.hidden(), cfg.vocab())
+    public Linear lmHead(Embedding embed) {
+        return cfg.tiedEmbeddings() ? embed.tiedHead(cfg.architecture().lmHead())
                 : linear(cfg.architecture().lmHead(), cfg.hidden(), cfg.vocab(), 1);
     }
 

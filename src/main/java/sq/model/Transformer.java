@@ -1,6 +1,7 @@
 package sq.model;
 
 import sq.io.InputException;
+import sq.kernels.Activations;
 import sq.kernels.VectorOps;
 
 /**
@@ -12,6 +13,7 @@ import sq.kernels.VectorOps;
  *   logits = lmHead(finalNorm(h))
  * </pre>
  * All prompt tokens go through each layer at once (batched prefill); decode is the same code with T = 1.
+ * One forward pass at a time: the working arrays are reused from call to call (use one Transformer per thread).
  */
 public final class Transformer {
     private final Model model;
@@ -25,7 +27,11 @@ public final class Transformer {
         this(model, false);
     }
 
-    /** @param int8Attention run Q.K^T and P.V on int8 operands with an int8 KV cache (the int8 engine's BMMs) */
+    /**
+     * @param int8Attention the int8 engine's attention and activations: Q.K^T and P.V on int8 operands with an int8 KV
+     *                      cache, and vectorized exponentials for softmax and SiLU (~1 ulp, as torch's); without it,
+     *                      exponentials are taken in double, the reference path of goldens and evaluation tables
+     */
     public Transformer(Model model, boolean int8Attention) {
         this.int8Attention = int8Attention;
         this.model = model;
@@ -55,30 +61,65 @@ public final class Transformer {
     }
 
     /**
+     * Working arrays of one forward pass of T tokens, kept while T stays the same (steady-state decode, T = 1,
+     * allocates none of them; a new T, e.g. prefill after decode, replaces them, so a long prompt's arrays do not
+     * outlive it).
+     */
+    private final class Scratch {
+        final int T;
+        final float[] h, x, tmp;        // [T, hidden]: hidden states, normed input, block output
+        final float[] q, att;           // [T, qDim]: queries, attention output
+        final float[] k, v;             // [T, kvDim]
+        final float[] a, b;             // [T, intermediate]: MLP gate (or up) and up; b null without SwiGLU
+        final float[] last;             // [hidden]: the last token's normed state, for the head
+
+        Scratch(int T) {
+            this.T = T;
+            int H = cfg.hidden();
+            h = new float[T * H];
+            x = new float[T * H];
+            tmp = new float[T * H];
+            q = new float[T * cfg.qDim()];
+            att = new float[T * cfg.qDim()];
+            k = new float[T * cfg.kvDim()];
+            v = new float[T * cfg.kvDim()];
+            a = new float[T * cfg.intermediate()];
+            b = arch.mlp() == Architecture.Mlp.SWIGLU ? new float[T * cfg.intermediate()] : null;
+            last = new float[H];
+        }
+    }
+
+    private Scratch scratch;
+
+    private Scratch scratch(int T) {
+        if (scratch == null || scratch.T != T) scratch = new Scratch(T);
+        return scratch;
+    }
+
+    /**
      * Runs tokens at positions cache.length() .. + T - 1 and appends them to the cache.
      *
-     * @return logits [T, vocab] when allLogits, else [vocab] for the last token only
+     * @return logits [T, vocab] when allLogits, else [vocab] for the last token only (a new array the caller keeps)
      */
     public float[] forward(int[] tokens, KvCache cache, boolean allLogits) {
         int T = tokens.length, H = cfg.hidden(), start = cache.length();
         if (T == 0) throw new IllegalArgumentException("no tokens");
         if (start + T > cache.capacity())
             throw new InputException("sequence of " + (start + T) + " tokens exceeds the context of " + cache.capacity());
-        float[] h = embed(tokens, start);
-        for (int l = 0; l < cfg.layers(); l++) runLayer(model.layers().get(l), h, T, cache.layers[l], start);
+        Scratch s = scratch(T);
+        embed(tokens, start, s.h);
+        for (int l = 0; l < cfg.layers(); l++) runLayer(model.layers().get(l), s.h, T, cache.layers[l], start, s);
         cache.advance(T);
-        float[] x = new float[T * H];
-        Norms.apply(arch.norm(), model.finalNorm(), h, x, T, H, cfg.normEps());
+        Norms.apply(arch.norm(), model.finalNorm(), s.h, s.x, T, H, cfg.normEps());
         Linear head = model.lmHead();
         if (allLogits) {
             float[] logits = new float[T * cfg.vocab()];
-            head.forward(x, T, logits);
+            head.forward(s.x, T, logits);
             return logits;
         }
-        float[] last = new float[H];
-        System.arraycopy(x, (T - 1) * H, last, 0, H);
+        System.arraycopy(s.x, (T - 1) * H, s.last, 0, H);
         float[] logits = new float[cfg.vocab()];
-        head.forward(last, 1, logits);
+        head.forward(s.last, 1, logits);
         return logits;
     }
 
@@ -88,11 +129,12 @@ public final class Transformer {
      * Public so calibration can run a model one layer at a time.
      */
     public void runLayer(Layer layer, float[] h, int T, LayerCache cache, int start) {
-        int H = cfg.hidden();
-        float[] x = new float[T * H], tmp = new float[T * H];
-        float[] q = new float[T * cfg.qDim()], k = new float[T * cfg.kvDim()], v = new float[T * cfg.kvDim()];
-        float[] att = new float[T * cfg.qDim()];
-        float[] a = new float[T * cfg.intermediate()], b = arch.mlp() == Architecture.Mlp.SWIGLU ? new float[T * cfg.intermediate()] : null;
+        runLayer(layer, h, T, cache, start, scratch(T));
+    }
+
+    private void runLayer(Layer layer, float[] h, int T, LayerCache cache, int start, Scratch s) {
+        int H = cfg.hidden(), n = T * cfg.intermediate();
+        float[] x = s.x, tmp = s.tmp, q = s.q, k = s.k, v = s.v, att = s.att, a = s.a, b = s.b;
         // attention block
         Norms.apply(arch.norm(), layer.attnNorm, h, x, T, H, cfg.normEps());
         run(layer.q, x, q, T);
@@ -115,36 +157,39 @@ public final class Transformer {
         if (b != null) {
             run(layer.gate, x, a, T);
             run(layer.up, x, b, T);
-            for (int i = 0; i < a.length; i++) a[i] = silu(a[i]) * b[i];
+            if (int8Attention) Activations.siluTimesFast(a, b, n);
+            else Activations.siluTimes(a, b, n);
         } else {
             run(layer.up, x, a, T);
-            for (int i = 0; i < a.length; i++) a[i] = Math.max(a[i], 0f);
+            Activations.relu(a, n);
         }
         run(layer.down, a, tmp, T);
         VectorOps.axpy(1f, tmp, 0, h, 0, T * H);
     }
 
-    /** Token embeddings [T, hidden] (plus learned positions where the architecture has them). */
+    /** Token embeddings [T, hidden] (plus learned positions where the architecture has them), in a new array. */
     public float[] embed(int[] tokens, int start) {
+        float[] h = new float[tokens.length * cfg.hidden()];
+        embed(tokens, start, h);
+        return h;
+    }
+
+    /** The same into h [T, hidden]. */
+    private void embed(int[] tokens, int start, float[] h) {
         int H = cfg.hidden();
-        float[] h = new float[tokens.length * H];
+        Embedding table = model.embed();
         for (int t = 0; t < tokens.length; t++) {
             int id = tokens[t];
             if (id < 0 || id >= cfg.vocab())
                 throw new InputException("token id " + id + " is outside the vocabulary of " + cfg.vocab());
-            System.arraycopy(model.embed(), id * H, h, t * H, H);
+            table.lookup(id, h, t * H);
             if (model.positions() != null)
                 VectorOps.axpy(1f, model.positions(), (start + t + arch.positionOffset()) * H, h, t * H, H);
         }
-        return h;
     }
 
     private void run(Linear linear, float[] x, float[] y, int tokens) {
         linear.forward(x, tokens, y);
         if (observer != null) observer.observe(linear, x, y, tokens);
-    }
-
-    private static float silu(float g) {
-        return (float) (g / (1.0 + Math.exp(-g)));
     }
 }

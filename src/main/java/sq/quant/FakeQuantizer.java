@@ -11,8 +11,10 @@ import java.util.Set;
 import java.util.function.UnaryOperator;
 
 /**
- * Replaces every decoder-layer linear (never lm_head or embeddings) by its simulated-int8 version under a scheme,
- * or by the LLM.int8()-style mixed-precision baseline. Returns a new model; the input is not modified.
+ * Replaces every decoder-layer linear by its simulated-int8 version under a scheme, or by the LLM.int8()-style
+ * mixed-precision baseline. lm_head and embeddings stay float as in the reference (the evaluation tables), unless a
+ * {@link HeadPrecision} asks for their simulated int8 form (to compare with the int8 engine). Returns a new model;
+ * the input is not modified.
  */
 public final class FakeQuantizer {
     /** LLM.int8()'s outlier threshold on max|x| of an input channel. */
@@ -26,6 +28,11 @@ public final class FakeQuantizer {
         return quantize(model, scheme, stats, (d, inputMax, quantizeOutput, outputMax) ->
                 new FakeQuantLinear(d.name(), Quantizer.weights(d.weight(), d.out(), d.in(), scheme.weights(), scheme.groupSize()),
                         d.bias(), d.in(), d.out(), scheme.activations(), inputMax, quantizeOutput, outputMax));
+    }
+
+    /** Same, with the embeddings and lm_head simulated at the given precision (what the int8 engine holds). */
+    public static Model quantize(Model model, Scheme scheme, ActivationStats stats, HeadPrecision head) {
+        return head.simulated(quantize(model, scheme, stats));
     }
 
     /** Builds the quantized version of one dense linear from the static scales that apply to it under the scheme. */

@@ -56,19 +56,46 @@ public final class Int8Linear implements Linear {
         return weights;
     }
 
+    /** int8 weights plus their float scales. */
+    @Override
+    public long weightBytes() {
+        return weights.q().length + 4L * weights.scales().length;
+    }
+
+    /**
+     * Per-thread buffers for the quantized input, reused by every Int8Linear on the thread (forward passes do not
+     * nest): xq grows to the largest T x in seen; the scales array has exactly the length the kernels take.
+     */
+    private static final class Scratch {
+        byte[] xq = new byte[0];
+        float[] scales = new float[0];
+
+        /** xq [T, in], possibly longer. */
+        byte[] xq(int n) {
+            if (xq.length < n) xq = new byte[n];
+            return xq;
+        }
+
+        /** [T] per token, [1] per tensor. */
+        float[] scales(int n) {
+            if (scales.length != n) scales = new float[n];
+            return scales;
+        }
+    }
+
+    private static final ThreadLocal<Scratch> SCRATCH = ThreadLocal.withInitial(Scratch::new);
+
     @Override
     public void forward(float[] x, int tokens, float[] y) {
         int in = in(), out = out();
-        byte[] xq = new byte[tokens * in];
-        float[] xScale = switch (activations) {
-            case PER_TOKEN -> {
-                float[] s = new float[tokens];
-                Int8Quantize.perToken(x, 0, tokens, in, xq, 0, s, 0);
-                yield s;
-            }
-            case PER_TENSOR_DYNAMIC -> new float[]{Int8Quantize.perTensor(x, 0, tokens * in, xq, 0)};
-            case PER_TENSOR_STATIC -> new float[]{Int8Quantize.perTensorStatic(x, 0, tokens * in, inputMax, xq, 0)};
-        };
+        Scratch s = SCRATCH.get();
+        byte[] xq = s.xq(tokens * in);                                                // x [T, in] as int8
+        float[] xScale = s.scales(activations == ActivationGranularity.PER_TOKEN ? tokens : 1); // [T] or [1]
+        switch (activations) {
+            case PER_TOKEN -> Int8Quantize.perToken(x, 0, tokens, in, xq, 0, xScale, 0);
+            case PER_TENSOR_DYNAMIC -> xScale[0] = Int8Quantize.perTensor(x, 0, tokens * in, xq, 0);
+            case PER_TENSOR_STATIC -> xScale[0] = Int8Quantize.perTensorStatic(x, 0, tokens * in, inputMax, xq, 0);
+        }
         if (weights.granularity() == WeightGranularity.PER_GROUP)
             Int8GroupedMatMul.matmul(xq, xScale, tokens, weights.q(), weights.scales(), weights.groupSize(), bias, in, out, y);
         else

@@ -42,6 +42,24 @@ class CliTest extends ConsoleCapture {
         assertThat(stdout()).startsWith("Once upon a time, there was a little girl named Lily. She loved to play outside in the park. One day, she saw a big, red ball.");
     }
 
+    /** --head: the int8 engine's embeddings and lm_head, int8 by default; fp32 on request. */
+    @Test
+    void int8EngineHeadPrecisionIsAnOption() throws Exception {
+        Path dir = Fixtures.bundled("stories260K");
+        String text = Fixtures.bundled("text/tinystories-val.txt").toString();
+        double[] ppl = new double[2];
+        String[][] heads = {{}, {"--head", "fp32"}};
+        for (int i = 0; i < 2; i++) {
+            out.reset();
+            String[] args = java.util.stream.Stream.concat(java.util.stream.Stream.of("ppl", "--model", dir.toString(), "--text", text,
+                    "--windows", "4", "--engine", "int8", "--json", "--quiet"), java.util.Arrays.stream(heads[i])).toArray(String[]::new);
+            assertThat(run(args)).as(stderr()).isZero();
+            ppl[i] = Json.MAPPER.readTree(stdout()).get("ppl").asDouble();
+        }
+        assertThat(ppl[0]).isNotEqualTo(ppl[1]).isCloseTo(ppl[1], org.assertj.core.data.Offset.offset(0.01 * ppl[1]));
+        assertThat(new picocli.CommandLine(new Main()).getSubcommands().get("ppl").getUsageMessage()).contains("--head");
+    }
+
     @Test
     void schemesListsThePresets() {
         assertThat(run("schemes")).isZero();
@@ -73,6 +91,9 @@ class CliTest extends ConsoleCapture {
         expectUserError(new String[]{"eval", "--model", src.toString(), "--calib", text.toString(), "--text", text.toString(), "--alpha", "1.5"}, "outside [0, 1]");
         expectUserError(new String[]{"eval", "--model", src.toString(), "--calib", text.toString(), "--text", text.toString(), "--schemes", "O9"}, "unknown scheme 'O9'");
         expectUserError(new String[]{"bench", "--shape", "gpt-5"}, "unknown shape 'gpt-5'");
+        expectUserError(new String[]{"ppl", "--model", src.toString(), "--text", text.toString(), "--head", "int8"}, "--head only applies to --engine int8");
+        expectUserError(new String[]{"ppl", "--model", src.toString(), "--text", text.toString(), "--engine", "int8", "--head", "int4"},
+                "unknown head precision 'int4'");
         expectUserError(new String[]{"ppl", "--model", src.toString(), "--text", text.toString(), "--bogus"}, "Unknown option");
         expectUserError(new String[]{"ppl"}, "Missing required options");
     }

@@ -9,6 +9,7 @@ import sq.io.Checkpoint;
 import sq.model.Model;
 import sq.model.ModelLoader;
 import sq.model.Transformer;
+import sq.quant.HeadPrecision;
 import sq.quant.Int8Linear;
 import sq.quant.Int8Quantizer;
 import sq.quant.Scheme;
@@ -36,7 +37,7 @@ class CompressedTensorsRoundTripTest {
         Windows calib = Windows.of(tok.encode(Files.readString(Fixtures.bundled("text/calib.txt"), StandardCharsets.UTF_8)), 64, 0, 2, "calib");
         Scheme scheme = Scheme.parse(schemeName);
         SmoothQuant.Result r = SmoothQuant.quantize(fp32, calib, 0.5f, scheme, w -> { });
-        Model inMemory = Int8Quantizer.quantize(r.smoothed(), scheme, r.smoothedStats());
+        Model inMemory = Int8Quantizer.quantize(r.smoothed(), scheme, r.smoothedStats(), HeadPrecision.FP32);
         Path out = tmp.resolve("q");
         AtomicOutput.writeDir(out, false, d -> CompressedTensorsWriter.write(r, src,
                 new CompressedTensorsWriter.Provenance(arch, "calib.txt", 128, null, null, null), d));
@@ -47,6 +48,9 @@ class CompressedTensorsRoundTripTest {
         assertThat(loaded.layers().getFirst().q).isInstanceOf(Int8Linear.class);
         int[] ids = calib.window(1);
         assertThat(logits(loaded, ids)).containsExactly(logits(inMemory, ids));
+        // the int8 engine's default ends: quantized on load just as in memory
+        assertThat(logits(HeadPrecision.INT8.real(loaded), ids))
+                .containsExactly(logits(Int8Quantizer.quantize(r.smoothed(), scheme, r.smoothedStats(), HeadPrecision.INT8), ids));
     }
 
     /** Formats the int8 engine cannot run are refused with the reason; missing or misshapen scales name the tensor. */

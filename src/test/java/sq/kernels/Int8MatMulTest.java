@@ -116,6 +116,23 @@ class Int8MatMulTest {
         }
     }
 
+    /** Weights packed once give the same bits as packing per call: shapes cross k blocks (384) and 32-column strips. */
+    @ParameterizedTest(name = "T={0} in={1} out={2}")
+    @CsvSource({"1, 300, 67", "2, 5, 3", "7, 385, 33", "33, 1000, 100", "4, 384, 32", "5, 131000, 9"})
+    void prePackedWeightsGiveTheSameOutputs(int T, int in, int out) {
+        Random rnd = new Random(T + in + out);
+        byte[] x = random(rnd, T * in), w = random(rnd, out * in);
+        float[] xs = positive(rnd, T), ws = positive(rnd, out), bias = Reference.random(rnd, out);
+        float[] want = new float[T * out], got = new float[T * out];
+        Int8MatMul.matmul(x, xs, T, w, ws, bias, in, out, want);
+        Int8PackedWeights packed = Int8PackedWeights.of(w, in, out);
+        Int8MatMul.matmul(x, xs, T, w, packed, ws, bias, in, out, got);
+        assertThat(got).isEqualTo(want);
+        assertThat(packed.bytes()).isGreaterThanOrEqualTo(8L * ((in + 2) / 3) * out);
+        assertThatThrownBy(() -> Int8MatMul.matmul(x, xs, T, w, Int8PackedWeights.of(w, in, 1), ws, bias, in, out, got))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("packed weights are 1x" + in);
+    }
+
     @Test
     void emptyInnerDimensionGivesBias() {
         float[] y = new float[6];

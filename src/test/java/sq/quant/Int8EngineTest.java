@@ -14,11 +14,14 @@ import java.nio.file.Path;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
- * End to end: the real int8 engine (int8 linears, int8 attention BMMs and KV cache) against the fake-quantization
- * simulation of the same scheme, perplexity within 0.3% relative. "Same scheme" includes the attention: the simulation
- * runs the same int8 attention (Int8LayerCache) on its fake-quantized linears; the reference's float attention on
- * fake-quantized q/k/v is printed alongside (the int8 BMMs' own cost: measured +0.0..0.5% on stories260K, whose
- * head_dim of 8 makes per-row scales coarse, and where per-tensor O2 moves by that much between alpha 0.45 and 0.55).
+ * End to end: the real int8 engine (int8 linears, int8 attention BMMs and KV cache, int8 embeddings and lm_head as
+ * it runs by default) against the fake-quantization simulation of the same scheme, perplexity within 0.3% relative.
+ * "Same scheme" includes the attention and the ends: the simulation runs the same int8 attention (Int8LayerCache) on
+ * its fake-quantized linears, and the same int8 embeddings and lm_head simulated in float
+ * ({@link HeadPrecision#simulated}). Printed alongside: the reference's float attention and float ends on
+ * fake-quantized q/k/v (the int8 BMMs' own cost: measured +0.0..0.5% on stories260K, whose head_dim of 8 makes
+ * per-row scales coarse, and where per-tensor O2 moves by that much between alpha 0.45 and 0.55), and the int8 engine
+ * with float ends (--head fp32), which must match the simulation with float ends just as closely.
  */
 class Int8EngineTest {
 
@@ -42,13 +45,25 @@ class Int8EngineTest {
         ActivationStats stats = Calibrator.calibrate(fp32, calib, i -> { });
         for (Scheme s : Scheme.PRESETS.values()) {
             SmoothQuant.Result r = SmoothQuant.quantize(fp32, stats, calib, 0.5f, s);
-            double floatAttention = Perplexity.evaluate(new Transformer(r.quantized()), eval, i -> { }).ppl();
-            double simulated = Perplexity.evaluate(new Transformer(r.quantized(), s.bmm()), eval, i -> { }).ppl();
-            Model int8 = Int8Quantizer.quantize(r.smoothed(), s, r.smoothedStats());
-            double real = Perplexity.evaluate(new Transformer(int8, s.bmm()), eval, i -> { }).ppl();
-            System.out.printf("%s %s alpha 0.5: simulated %.4f (with float attention %.4f), int8 engine %.4f (%+.3f%%)%n",
+            double floatAttention = ppl(r.quantized(), false, eval);
+            // the int8 engine's default: embeddings and lm_head in int8, simulated on the other side
+            double simulated = ppl(HeadPrecision.INT8.simulated(r.quantized()), s.bmm(), eval);
+            double real = ppl(Int8Quantizer.quantize(r.smoothed(), s, r.smoothedStats(), HeadPrecision.INT8), s.bmm(), eval);
+            System.out.printf("%s %s alpha 0.5: simulated %.4f (float attention and ends %.4f), int8 engine %.4f (%+.3f%%)%n",
                     name, s.name(), simulated, floatAttention, real, 100 * (real / simulated - 1));
             assertThat(Math.abs(real / simulated - 1)).as(name + " " + s.name()).isLessThanOrEqualTo(3e-3);
         }
+        // --head fp32: float ends on both sides
+        Scheme s = Scheme.parse("w8a8");
+        SmoothQuant.Result r = SmoothQuant.quantize(fp32, stats, calib, 0.5f, s);
+        double simulated = ppl(r.quantized(), s.bmm(), eval);
+        double real = ppl(Int8Quantizer.quantize(r.smoothed(), s, r.smoothedStats(), HeadPrecision.FP32), s.bmm(), eval);
+        System.out.printf("%s w8a8 alpha 0.5, float ends: simulated %.4f, int8 engine %.4f (%+.3f%%)%n",
+                name, simulated, real, 100 * (real / simulated - 1));
+        assertThat(Math.abs(real / simulated - 1)).as(name + " w8a8, float ends").isLessThanOrEqualTo(3e-3);
+    }
+
+    private static double ppl(Model m, boolean int8Attention, Windows eval) {
+        return Perplexity.evaluate(new Transformer(m, int8Attention), eval, i -> { }).ppl();
     }
 }

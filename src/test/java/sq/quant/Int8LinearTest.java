@@ -93,7 +93,10 @@ class Int8LinearTest {
         assertThat(differ).isLessThanOrEqualTo(T * out / 100);
     }
 
-    /** tiny/llama, every linear int8 vs simulated: logits of a 32-token prompt agree closely under every scheme. */
+    /**
+     * tiny/llama, every linear int8 vs simulated: logits of a 32-token prompt agree closely under every scheme, with
+     * float ends and with int8 embeddings and lm_head on both sides.
+     */
     @ParameterizedTest(name = "{0}")
     @ValueSource(strings = {"O1", "O2", "O3", "w8a8", "zeroquant"})
     void tinyLlamaLogitsMatchTheSimulation(String schemeName) throws Exception {
@@ -102,18 +105,33 @@ class Int8LinearTest {
         Tokenizer tok = Tokenizer.load(dir.resolve("tokenizer.json"));
         ActivationStats stats = Calibrator.calibrate(model, GoldenTables.windows(tok, Fixtures.bundled("text/calib.txt"), 0, 4), i -> { });
         Scheme scheme = schemeName.equals("zeroquant") ? Scheme.zeroQuant(128) : Scheme.parse(schemeName);
-        Model real = Int8Quantizer.quantize(model, scheme, stats), fake = FakeQuantizer.quantize(model, scheme, stats);
-        for (Layer l : real.layers()) assertThat(l.q).isInstanceOf(Int8Linear.class);
-
         int[] prompt = Windows.of(tok.encode(Files.readString(Fixtures.bundled("text/calib.txt"))), 32, 0, 1, "calib").window(0);
-        float[] a = logits(real, prompt), b = logits(fake, prompt);
-        double maxAbs = 0, maxDiff = 0;
-        for (int i = 0; i < a.length; i++) {
-            maxAbs = Math.max(maxAbs, Math.abs(b[i]));
-            maxDiff = Math.max(maxDiff, Math.abs(a[i] - b[i]));
+        for (HeadPrecision head : HeadPrecision.values()) {
+            Model real = Int8Quantizer.quantize(model, scheme, stats, head), fake = FakeQuantizer.quantize(model, scheme, stats, head);
+            for (Layer l : real.layers()) assertThat(l.q).isInstanceOf(Int8Linear.class);
+            float[] a = logits(real, prompt), b = logits(fake, prompt);
+            int V = model.config().vocab(), T = prompt.length, close = 0;
+            double maxAbs = 0, maxDiff = 0;
+            for (int i = 0; i < a.length; i++) maxAbs = Math.max(maxAbs, Math.abs(b[i]));
+            for (int t = 0; t < T; t++) {
+                double rowDiff = 0;
+                for (int o = 0; o < V; o++) rowDiff = Math.max(rowDiff, Math.abs(a[t * V + o] - b[t * V + o]));
+                if (rowDiff < 1e-4 * maxAbs) close++;
+                maxDiff = Math.max(maxDiff, rowDiff);
+            }
+            System.out.printf("%s head %s: %d/%d positions within 1e-4, max diff %.3g of max|logit| %.3g%n", schemeName, head.id, close, T, maxDiff, maxAbs);
+            if (head == HeadPrecision.FP32) {
+                // measured ~3e-7 of max|logit| ~0.7; int8 vs fp32 differ by ~1e-2
+                assertThat(maxDiff).as("max |logit difference|, max |logit| = %s", maxAbs).isLessThan(1e-4 * maxAbs);
+            } else {
+                // The int8 head rounds T x hidden more activations, whose inputs carry the float rounding differences
+                // of every layer before: one decision may flip, moving that position's logits by one activation step
+                // times a weight (measured: O2, 1 of 32 positions, 2.6e-3 of max|logit|); every other position agrees
+                // as closely as with a float head.
+                assertThat(close).as("positions within 1e-4 of max|logit|").isGreaterThanOrEqualTo(T - 1);
+                assertThat(maxDiff).as("max |logit difference|, max |logit| = %s", maxAbs).isLessThan(1e-2 * maxAbs);
+            }
         }
-        // measured ~3e-7 of max|logit| ~0.7; int8 vs fp32 differ by ~1e-2
-        assertThat(maxDiff).as("max |logit difference|, max |logit| = %s", maxAbs).isLessThan(1e-4 * maxAbs);
     }
 
     @Test

@@ -1,0 +1,63 @@
+package sq.kernels;
+
+/**
+ * Int8 weights [out, in] packed once into the GEMM's triple layout ({@link Int8Packer}), so a prefill does not
+ * re-pack them on every call: per strip of {@link Int8GemmKernel#COLS} output features and per block of
+ * {@link Int8Gemm#KC} inputs, {@link Int8Gemm#KT} x COLS longs. That is 8 bytes per 3 weights, 2.7x the int8 bytes:
+ * worth it where T is small and the model is too (an encoder runs ~80-token sentences, where packing was ~20% of the
+ * time), not for a 1.1B decoder whose prefill amortizes packing over hundreds of tokens.
+ */
+public final class Int8PackedWeights {
+    private static final int COLS = Int8GemmKernel.COLS, BLOCK = Int8Gemm.KT * COLS;
+
+    private final long[] data;
+    private final int in, out, blocks;
+
+    private Int8PackedWeights(long[] data, int in, int out, int blocks) {
+        this.data = data;
+        this.in = in;
+        this.out = out;
+        this.blocks = blocks;
+    }
+
+    /** Packs w [out, in] (int8, row-major); w is not kept. */
+    public static Int8PackedWeights of(byte[] w, int in, int out) {
+        Int8MatMul.checkShapes(new byte[0], 0, w, in, out);
+        int strips = (out + COLS - 1) / COLS, blocks = (in + Int8Gemm.KC - 1) / Int8Gemm.KC;
+        long[] data = new long[Math.multiplyExact(Math.multiplyExact(strips, blocks), BLOCK)];
+        Parallel.forRange(strips, (long) in * out, (s0, s1) -> {
+            long[] tile = new long[BLOCK];
+            for (int strip = s0; strip < s1; strip++) {
+                int o = strip * COLS, cols = Math.min(COLS, out - o);
+                for (int b = 0; b < blocks; b++) {
+                    int kb = b * Int8Gemm.KC, r = Math.min(Int8Gemm.KC, in - kb);
+                    Int8Packer.packW(w, o * in + kb, in, cols, r, tile);
+                    System.arraycopy(tile, 0, data, (strip * blocks + b) * BLOCK, Int8Packer.triples(r) * COLS);
+                }
+            }
+        });
+        return new Int8PackedWeights(data, in, out, blocks);
+    }
+
+    public int in() {
+        return in;
+    }
+
+    public int out() {
+        return out;
+    }
+
+    /** Bytes held. */
+    public long bytes() {
+        return 8L * data.length;
+    }
+
+    long[] data() {
+        return data;
+    }
+
+    /** Where the packed block b of strip starts. */
+    int offset(int strip, int b) {
+        return (strip * blocks + b) * BLOCK;
+    }
+}
