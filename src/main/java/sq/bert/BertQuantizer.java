@@ -47,9 +47,10 @@ public final class BertQuantizer {
             if (e != null && quantOut && Float.isNaN(e.outputMax()))
                 throw new InputException("calibration statistics lack the output max of " + d.name() + " needed by the static scheme");
             float inMax = e == null ? 0 : e.inputMax(), outMax = e == null ? 0 : e.outputMax();
-            if (engine == Engine.INT8) // the encoder round-trips the BMM inputs itself (vectorized), see below
+            if (engine == Engine.INT8) // the encoder round-trips the BMM inputs itself (vectorized), see below; weights
+                // packed once: a sentence is ~80 tokens, too few to amortize packing them per call
                 return new Int8Linear(d.name(), Quantizer.int8(d.weight(), d.out(), d.in(), scheme.weights(), scheme.groupSize()),
-                        d.bias(), scheme.activations(), inMax, false, outMax);
+                        d.bias(), scheme.activations(), inMax, false, outMax).withPackedWeights();
             return new FakeQuantLinear(d.name(), Quantizer.weights(d.weight(), d.out(), d.in(), scheme.weights(), scheme.groupSize()),
                     d.bias(), d.in(), d.out(), scheme.activations(), inMax, quantOut, outMax);
         });

@@ -2,6 +2,7 @@ package sq.quant;
 
 import sq.kernels.Int8GroupedMatMul;
 import sq.kernels.Int8MatMul;
+import sq.kernels.Int8PackedWeights;
 import sq.kernels.Int8Quantize;
 import sq.model.Linear;
 
@@ -18,6 +19,8 @@ public final class Int8Linear implements Linear {
     private final ActivationGranularity activations;
     private final float inputMax, outputMax;
     private final boolean quantizeOutput;
+    /** The weights also in the prefill GEMM's layout, or null: packed per call instead. */
+    private final Int8PackedWeights packed;
 
     /**
      * @param weights   from {@link Quantizer#int8}
@@ -26,6 +29,11 @@ public final class Int8Linear implements Linear {
      */
     public Int8Linear(String name, Quantizer.Int8Weights weights, float[] bias, ActivationGranularity activations,
                       float inputMax, boolean quantizeOutput, float outputMax) {
+        this(name, weights, bias, activations, inputMax, quantizeOutput, outputMax, null);
+    }
+
+    private Int8Linear(String name, Quantizer.Int8Weights weights, float[] bias, ActivationGranularity activations,
+                       float inputMax, boolean quantizeOutput, float outputMax, Int8PackedWeights packed) {
         if (bias != null && bias.length != weights.out())
             throw new IllegalArgumentException(name + ": bias length " + bias.length + " != " + weights.out());
         this.name = name;
@@ -35,6 +43,18 @@ public final class Int8Linear implements Linear {
         this.inputMax = inputMax;
         this.quantizeOutput = quantizeOutput;
         this.outputMax = outputMax;
+        this.packed = packed;
+    }
+
+    /**
+     * The same layer holding its weights also packed for the prefill GEMM ({@link Int8PackedWeights}: 2.7x the int8
+     * bytes more), so multi-token calls skip packing: for small models run on short inputs (encoders), where packing
+     * is a large share of each call. Per-group weights have their own kernel and stay as they are.
+     */
+    public Int8Linear withPackedWeights() {
+        if (packed != null || weights.granularity() == WeightGranularity.PER_GROUP) return this;
+        return new Int8Linear(name, weights, bias, activations, inputMax, quantizeOutput, outputMax,
+                Int8PackedWeights.of(weights.q(), weights.in(), weights.out()));
     }
 
     @Override
@@ -56,7 +76,7 @@ public final class Int8Linear implements Linear {
         return weights;
     }
 
-    /** int8 weights plus their float scales. */
+    /** int8 weights plus their float scales: what one decode step streams (a packed copy serves prefill only). */
     @Override
     public long weightBytes() {
         return weights.q().length + 4L * weights.scales().length;
@@ -98,6 +118,8 @@ public final class Int8Linear implements Linear {
         }
         if (weights.granularity() == WeightGranularity.PER_GROUP)
             Int8GroupedMatMul.matmul(xq, xScale, tokens, weights.q(), weights.scales(), weights.groupSize(), bias, in, out, y);
+        else if (packed != null)
+            Int8MatMul.matmul(xq, xScale, tokens, weights.q(), packed, weights.scales(), bias, in, out, y);
         else
             Int8MatMul.matmul(xq, xScale, tokens, weights.q(), weights.scales(), bias, in, out, y);
         if (quantizeOutput) Quantizer.activations(y, tokens, out, activations, outputMax);

@@ -46,6 +46,9 @@ class Int8LinearTest {
         float[] yReal = new float[T * out], yFake = new float[T * out];
         real.forward(x.clone(), T, yReal);
         fake.forward(x.clone(), T, yFake);
+        float[] yPacked = new float[T * out];
+        ((Int8Linear) real).withPackedWeights().forward(x.clone(), T, yPacked);
+        assertThat(yPacked).as("weights packed once").isEqualTo(yReal);
 
         float[] xq = x.clone();
         Quantizer.activations(xq, T, in, scheme.activations(), inputMax);
