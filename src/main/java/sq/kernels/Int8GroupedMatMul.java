@@ -17,13 +17,14 @@ public final class Int8GroupedMatMul {
     }
 
     /**
+     * @param wOff    where W [out, in] starts in wq
      * @param xScale  per token [T], or per tensor [1]
      * @param wScales [out, ceil(in / groupSize)] row-major
      * @param bias    [out] or null
      */
-    public static void matmul(byte[] xq, float[] xScale, int T, byte[] wq, float[] wScales, int groupSize, float[] bias,
+    public static void matmul(byte[] xq, float[] xScale, int T, byte[] wq, int wOff, float[] wScales, int groupSize, float[] bias,
                               int in, int out, float[] y) {
-        Int8MatMul.checkShapes(xq, T, wq, in, out);
+        Int8MatMul.checkShapes(xq, T, wq, wOff, in, out);
         if (groupSize <= 0) throw new IllegalArgumentException("group size must be positive: " + groupSize);
         int groups = (in + groupSize - 1) / groupSize;
         if (wScales.length != (long) out * groups)
@@ -36,7 +37,7 @@ public final class Int8GroupedMatMul {
         Arrays.fill(y, 0, T * out, 0f);
         for (int g = 0; g < groups; g++) {
             int k0 = g * groupSize;
-            Int8MatMul.accumulate(xq, k0, in, T, wq, k0, in, Math.min(groupSize, in - k0), out, acc);
+            Int8MatMul.accumulate(xq, k0, in, T, wq, wOff + k0, in, Math.min(groupSize, in - k0), out, acc);
             for (int t = 0; t < T; t++) {
                 for (int o = 0; o < out; o++) y[t * out + o] += wScales[o * groups + g] * acc[t * out + o];
             }

@@ -17,31 +17,33 @@ public final class Int8MatMul {
     /**
      * y = dequantized xq W^T + bias.
      *
+     * @param wOff   where W [out, in] starts in wq
      * @param xScale per token [T], or per tensor [1]
      * @param wScale per output channel [out], or per tensor [1]
      * @param bias   [out] or null
      */
-    public static void matmul(byte[] xq, float[] xScale, int T, byte[] wq, float[] wScale, float[] bias, int in, int out, float[] y) {
-        run(xq, 0, in, T, wq, 0, in, in, out, dequantize(xq, xScale, T, wq, wScale, bias, in, out, y));
+    public static void matmul(byte[] xq, float[] xScale, int T, byte[] wq, int wOff, float[] wScale, float[] bias, int in, int out,
+                              float[] y) {
+        run(xq, 0, in, T, wq, wOff, in, in, out, dequantize(xq, xScale, T, wq, wOff, wScale, bias, in, out, y));
     }
 
     /**
-     * The same, with the weights also packed for the prefill GEMM ({@link Int8PackedWeights#of}(wq, in, out)):
+     * The same, with the weights also packed for the prefill GEMM ({@link Int8PackedWeights#of}(wq, wOff, in, out)):
      * T &gt; 1 reads the packed copy, T == 1 streams wq.
      */
-    public static void matmul(byte[] xq, float[] xScale, int T, byte[] wq, Int8PackedWeights packed, float[] wScale, float[] bias,
-                              int in, int out, float[] y) {
+    public static void matmul(byte[] xq, float[] xScale, int T, byte[] wq, int wOff, Int8PackedWeights packed, float[] wScale,
+                              float[] bias, int in, int out, float[] y) {
         if (packed.in() != in || packed.out() != out)
             throw new IllegalArgumentException("packed weights are " + packed.out() + "x" + packed.in() + ", not " + out + "x" + in);
-        Int8Epilogue epilogue = dequantize(xq, xScale, T, wq, wScale, bias, in, out, y);
-        if (T == 1) Int8Gemv.run(xq, 0, wq, 0, in, in, out, epilogue);
+        Int8Epilogue epilogue = dequantize(xq, xScale, T, wq, wOff, wScale, bias, in, out, y);
+        if (T == 1) Int8Gemv.run(xq, 0, wq, wOff, in, in, out, epilogue);
         else if (T > 1) Int8Gemm.run(xq, 0, in, T, packed, epilogue);
     }
 
     /** Checks a linear layer's arguments; the epilogue that dequantizes into y. */
-    private static Int8Epilogue dequantize(byte[] xq, float[] xScale, int T, byte[] wq, float[] wScale, float[] bias, int in, int out,
-                                           float[] y) {
-        checkShapes(xq, T, wq, in, out);
+    private static Int8Epilogue dequantize(byte[] xq, float[] xScale, int T, byte[] wq, int wOff, float[] wScale, float[] bias, int in,
+                                           int out, float[] y) {
+        checkShapes(xq, T, wq, wOff, in, out);
         Objects.checkFromIndexSize(0, (long) T * out, y.length);
         checkScales("xScale", xScale, T);
         checkScales("wScale", wScale, out);
@@ -72,10 +74,10 @@ public final class Int8MatMul {
         else if (T > 1) Int8Gemm.run(x, xOff, ldx, T, w, wOff, ldw, k, out, epilogue);
     }
 
-    static void checkShapes(byte[] xq, int T, byte[] wq, int in, int out) {
+    static void checkShapes(byte[] xq, int T, byte[] wq, int wOff, int in, int out) {
         if (T < 0 || in < 0 || out < 0) throw new IllegalArgumentException("negative size: T=" + T + " in=" + in + " out=" + out);
         Objects.checkFromIndexSize(0, (long) T * in, xq.length);
-        Objects.checkFromIndexSize(0, (long) out * in, wq.length);
+        Objects.checkFromIndexSize(wOff, (long) out * in, wq.length);
     }
 
     static void checkScales(String what, float[] scales, int n) {

@@ -20,9 +20,9 @@ public final class Int8PackedWeights {
         this.blocks = blocks;
     }
 
-    /** Packs w [out, in] (int8, row-major); w is not kept. */
-    public static Int8PackedWeights of(byte[] w, int in, int out) {
-        Int8MatMul.checkShapes(new byte[0], 0, w, in, out);
+    /** Packs W [out, in] (int8, row-major, at w[wOff]); w is not kept. */
+    public static Int8PackedWeights of(byte[] w, int wOff, int in, int out) {
+        Int8MatMul.checkShapes(new byte[0], 0, w, wOff, in, out);
         int strips = (out + COLS - 1) / COLS, blocks = (in + Int8Gemm.KC - 1) / Int8Gemm.KC;
         long[] data = new long[Math.multiplyExact(Math.multiplyExact(strips, blocks), BLOCK)];
         Parallel.forRange(strips, (long) in * out, (s0, s1) -> {
@@ -31,7 +31,7 @@ public final class Int8PackedWeights {
                 int o = strip * COLS, cols = Math.min(COLS, out - o);
                 for (int b = 0; b < blocks; b++) {
                     int kb = b * Int8Gemm.KC, r = Math.min(Int8Gemm.KC, in - kb);
-                    Int8Packer.packW(w, o * in + kb, in, cols, r, tile);
+                    Int8Packer.packW(w, wOff + o * in + kb, in, cols, r, tile);
                     System.arraycopy(tile, 0, data, (strip * blocks + b) * BLOCK, Int8Packer.triples(r) * COLS);
                 }
             }

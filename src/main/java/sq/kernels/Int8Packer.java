@@ -44,6 +44,9 @@ final class Int8Packer {
         }
     }
 
+    /** Per-thread room for one 8 x 8 block being transposed (packing runs per strip, thousands of times a call). */
+    private static final ThreadLocal<long[]> TMP = ThreadLocal.withInitial(() -> new long[64]);
+
     private Int8Packer() {
     }
 
@@ -77,7 +80,7 @@ final class Int8Packer {
         if (L == 8 && full >= 8) {
             fastRows = rows & ~7;
             fastJ = full;
-            long[] tmp = new long[64];
+            long[] tmp = TMP.get();
             for (int c0 = 0; c0 < fastRows; c0 += 8) {
                 // The last block of 8 overlaps the one before when full is not a multiple of 8: same values, rewritten.
                 for (int j0 = 0; j0 < full; j0 += 8) {

@@ -5,7 +5,6 @@ import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 import sq.kernels.VectorMath;
-import sq.kernels.VectorOps;
 
 /**
  * Softmax over the first n entries, in float32 with the max subtracted (as torch.softmax). {@link #inPlace} takes
@@ -34,22 +33,16 @@ final class Softmax {
     }
 
     static void fast(float[] s, int n) {
-        int bound = S.loopBound(n);
-        VectorMask<Float> tail = S.indexInRange(bound, n);
         FloatVector mx = FloatVector.broadcast(S, Float.NEGATIVE_INFINITY);
-        for (int j = 0; j < bound; j += L) mx = mx.max(FloatVector.fromArray(S, s, j));
-        float max = Math.max(mx.reduceLanes(VectorOperators.MAX), // exact in any order
-                FloatVector.fromArray(S, s, bound, tail).reduceLanes(VectorOperators.MAX, tail));
-        FloatVector sum = FloatVector.zero(S);
-        for (int j = 0; j < bound; j += L) {
-            FloatVector e = VectorMath.exp(FloatVector.fromArray(S, s, j).sub(max));
-            e.intoArray(s, j);
-            sum = sum.add(e);
+        for (int j = 0; j < n; j += L) {
+            VectorMask<Float> m = S.indexInRange(j, n);
+            mx = mx.max(FloatVector.fromArray(S, s, j, m).blend(Float.NEGATIVE_INFINITY, m.not()));
         }
-        FloatVector e = VectorMath.exp(FloatVector.fromArray(S, s, bound, tail).sub(max));
-        e.intoArray(s, bound, tail);
-        float inv = 1f / VectorOps.sumLanes(sum.add(e, tail));
-        for (int j = 0; j < bound; j += L) FloatVector.fromArray(S, s, j).mul(inv).intoArray(s, j);
-        FloatVector.fromArray(S, s, bound, tail).mul(inv).intoArray(s, bound, tail);
+        float max = mx.reduceLanes(VectorOperators.MAX); // exact in any order
+        float inv = 1f / VectorMath.exp(s, 0, 1f, -max, s, 0, n);
+        for (int j = 0; j < n; j += L) {
+            VectorMask<Float> m = S.indexInRange(j, n);
+            FloatVector.fromArray(S, s, j, m).mul(inv).intoArray(s, j, m);
+        }
     }
 }

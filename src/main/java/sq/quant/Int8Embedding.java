@@ -54,8 +54,8 @@ public final class Int8Embedding implements Embedding {
 
     @Override
     public void lookup(int id, float[] dst, int off) {
-        int dim = dim(), base = id * dim;
-        byte[] q = rows.q();
+        int dim = dim(), base = rows.offset() + id * dim;
+        byte[] q = rows.data();
         float s = rows.scales()[id];
         for (int c = 0; c < dim; c++) dst[off + c] = q[base + c] * s;
     }
@@ -68,7 +68,7 @@ public final class Int8Embedding implements Embedding {
 
     @Override
     public long bytes() {
-        return rows.q().length + 4L * rows.scales().length;
+        return rows.bytes();
     }
 
     /** The float table these rows stand for (q * scale): what the simulation of this embedding holds. */

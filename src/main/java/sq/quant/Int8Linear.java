@@ -46,6 +46,13 @@ public final class Int8Linear implements Linear {
         this.packed = packed;
     }
 
+    /** The same layer over other storage of the same weights (e.g. a slice of one array per decoder layer). */
+    Int8Linear withWeights(Quantizer.Int8Weights moved) {
+        if (moved.out() != weights.out() || moved.in() != weights.in())
+            throw new IllegalArgumentException(name + ": weights " + moved.out() + "x" + moved.in() + " for " + out() + "x" + in());
+        return new Int8Linear(name, moved, bias, activations, inputMax, quantizeOutput, outputMax, packed);
+    }
+
     /**
      * The same layer holding its weights also packed for the prefill GEMM ({@link Int8PackedWeights}: 2.7x the int8
      * bytes more), so multi-token calls skip packing: for small models run on short inputs (encoders), where packing
@@ -54,7 +61,7 @@ public final class Int8Linear implements Linear {
     public Int8Linear withPackedWeights() {
         if (packed != null || weights.granularity() == WeightGranularity.PER_GROUP) return this;
         return new Int8Linear(name, weights, bias, activations, inputMax, quantizeOutput, outputMax,
-                Int8PackedWeights.of(weights.q(), weights.in(), weights.out()));
+                Int8PackedWeights.of(weights.data(), weights.offset(), weights.in(), weights.out()));
     }
 
     @Override
@@ -79,7 +86,7 @@ public final class Int8Linear implements Linear {
     /** int8 weights plus their float scales: what one decode step streams (a packed copy serves prefill only). */
     @Override
     public long weightBytes() {
-        return weights.q().length + 4L * weights.scales().length;
+        return weights.bytes();
     }
 
     /**
@@ -117,11 +124,12 @@ public final class Int8Linear implements Linear {
             case PER_TENSOR_STATIC -> xScale[0] = Int8Quantize.perTensorStatic(x, 0, tokens * in, inputMax, xq, 0);
         }
         if (weights.granularity() == WeightGranularity.PER_GROUP)
-            Int8GroupedMatMul.matmul(xq, xScale, tokens, weights.q(), weights.scales(), weights.groupSize(), bias, in, out, y);
+            Int8GroupedMatMul.matmul(xq, xScale, tokens, weights.data(), weights.offset(), weights.scales(), weights.groupSize(), bias,
+                    in, out, y);
         else if (packed != null)
-            Int8MatMul.matmul(xq, xScale, tokens, weights.q(), packed, weights.scales(), bias, in, out, y);
+            Int8MatMul.matmul(xq, xScale, tokens, weights.data(), weights.offset(), packed, weights.scales(), bias, in, out, y);
         else
-            Int8MatMul.matmul(xq, xScale, tokens, weights.q(), weights.scales(), bias, in, out, y);
+            Int8MatMul.matmul(xq, xScale, tokens, weights.data(), weights.offset(), weights.scales(), bias, in, out, y);
         if (quantizeOutput) Quantizer.activations(y, tokens, out, activations, outputMax);
     }
 }

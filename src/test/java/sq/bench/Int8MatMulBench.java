@@ -90,7 +90,7 @@ public class Int8MatMulBench {
     @Benchmark
     public void matmul(Rates rates) {
         if (impl == Impl.LINEAR) Int8Quantize.perToken(x, 0, tokens, in, xq, 0, xScale, 0);
-        Int8MatMul.matmul(xq, xScale, tokens, weights[next], wScale, null, in, out, y);
+        Int8MatMul.matmul(xq, xScale, tokens, weights[next], 0, wScale, null, in, out, y);
         next = next + 1 == weights.length ? 0 : next + 1;
         rates.gop += gopPerCall;
         rates.weightGB += weightGBPerCall;

@@ -20,7 +20,7 @@ class Int8GroupedMatMulTest {
         byte[] x = Int8MatMulTest.random(rnd, T * in), w = Int8MatMulTest.random(rnd, out * in);
         float[] xs = scales(rnd, T), ws = scales(rnd, out * groups), bias = Reference.random(rnd, out);
         float[] y = new float[T * out];
-        Int8GroupedMatMul.matmul(x, xs, T, w, ws, g, bias, in, out, y);
+        Int8GroupedMatMul.matmul(x, xs, T, w, 0, ws, g, bias, in, out, y);
         for (int t = 0; t < T; t++) {
             for (int o = 0; o < out; o++) {
                 double s = 0, magnitude = Math.abs(bias[o]);
@@ -34,12 +34,18 @@ class Int8GroupedMatMulTest {
                 assertThat((double) y[t * out + o]).as("y[%d,%d]", t, o).isCloseTo(expected, within(1e-6 * magnitude + 1e-7));
             }
         }
+        // the same weights as a slice of a larger array give the same bits
+        byte[] shared = new byte[w.length + 9];
+        System.arraycopy(w, 0, shared, 5, w.length);
+        float[] y2 = new float[T * out];
+        Int8GroupedMatMul.matmul(x, xs, T, shared, 5, ws, g, bias, in, out, y2);
+        assertThat(y2).isEqualTo(y);
     }
 
     @Test
     void rejectsWrongScaleCount() {
         float[] one = {1};
-        assertThatThrownBy(() -> Int8GroupedMatMul.matmul(new byte[10], one, 1, new byte[20], new float[3], 4, null, 10, 2, new float[2]))
+        assertThatThrownBy(() -> Int8GroupedMatMul.matmul(new byte[10], one, 1, new byte[20], 0, new float[3], 4, null, 10, 2, new float[2]))
                 .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("2 x 3");
     }
 

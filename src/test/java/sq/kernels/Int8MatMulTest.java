@@ -103,7 +103,7 @@ class Int8MatMulTest {
         float[] xs = positive(rnd, perToken ? T : 1), ws = positive(rnd, perChannel ? out : 1);
         float[] bias = withBias ? Reference.random(rnd, out) : null;
         float[] y = new float[T * out];
-        Int8MatMul.matmul(x, xs, T, w, ws, bias, in, out, y);
+        Int8MatMul.matmul(x, xs, T, w, 0, ws, bias, in, out, y);
         int[] acc = reference(x, 0, in, T, w, 0, in, in, out);
         for (int t = 0; t < T; t++) {
             for (int o = 0; o < out; o++) {
@@ -124,19 +124,26 @@ class Int8MatMulTest {
         byte[] x = random(rnd, T * in), w = random(rnd, out * in);
         float[] xs = positive(rnd, T), ws = positive(rnd, out), bias = Reference.random(rnd, out);
         float[] want = new float[T * out], got = new float[T * out];
-        Int8MatMul.matmul(x, xs, T, w, ws, bias, in, out, want);
-        Int8PackedWeights packed = Int8PackedWeights.of(w, in, out);
-        Int8MatMul.matmul(x, xs, T, w, packed, ws, bias, in, out, got);
+        Int8MatMul.matmul(x, xs, T, w, 0, ws, bias, in, out, want);
+        Int8PackedWeights packed = Int8PackedWeights.of(w, 0, in, out);
+        Int8MatMul.matmul(x, xs, T, w, 0, packed, ws, bias, in, out, got);
+        assertThat(got).isEqualTo(want);
+        // the same weights as a slice of a larger array (one array per decoder layer)
+        byte[] shared = new byte[w.length + 13];
+        System.arraycopy(w, 0, shared, 7, w.length);
+        Int8MatMul.matmul(x, xs, T, shared, 7, ws, bias, in, out, got);
+        assertThat(got).isEqualTo(want);
+        Int8MatMul.matmul(x, xs, T, shared, 7, Int8PackedWeights.of(shared, 7, in, out), ws, bias, in, out, got);
         assertThat(got).isEqualTo(want);
         assertThat(packed.bytes()).isGreaterThanOrEqualTo(8L * ((in + 2) / 3) * out);
-        assertThatThrownBy(() -> Int8MatMul.matmul(x, xs, T, w, Int8PackedWeights.of(w, in, 1), ws, bias, in, out, got))
+        assertThatThrownBy(() -> Int8MatMul.matmul(x, xs, T, w, 0, Int8PackedWeights.of(w, 0, in, 1), ws, bias, in, out, got))
                 .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("packed weights are 1x" + in);
     }
 
     @Test
     void emptyInnerDimensionGivesBias() {
         float[] y = new float[6];
-        Int8MatMul.matmul(new byte[0], new float[]{1}, 2, new byte[0], new float[]{1}, new float[]{1, 2, 3}, 0, 3, y);
+        Int8MatMul.matmul(new byte[0], new float[]{1}, 2, new byte[0], 0, new float[]{1}, new float[]{1, 2, 3}, 0, 3, y);
         assertThat(y).containsExactly(1, 2, 3, 1, 2, 3);
     }
 
@@ -144,11 +151,11 @@ class Int8MatMulTest {
     void rejectsBadArguments() {
         byte[] x = new byte[10], w = new byte[20];
         float[] one = {1};
-        assertThatThrownBy(() -> Int8MatMul.matmul(x, one, 3, w, one, null, 5, 4, new float[12]))
+        assertThatThrownBy(() -> Int8MatMul.matmul(x, one, 3, w, 0, one, null, 5, 4, new float[12]))
                 .isInstanceOf(IndexOutOfBoundsException.class);
-        assertThatThrownBy(() -> Int8MatMul.matmul(x, new float[3], 2, w, one, null, 5, 4, new float[8]))
+        assertThatThrownBy(() -> Int8MatMul.matmul(x, new float[3], 2, w, 0, one, null, 5, 4, new float[8]))
                 .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("xScale");
-        assertThatThrownBy(() -> Int8MatMul.matmul(x, one, 2, w, new float[2], null, 5, 4, new float[8]))
+        assertThatThrownBy(() -> Int8MatMul.matmul(x, one, 2, w, 0, new float[2], null, 5, 4, new float[8]))
                 .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("wScale");
         assertThatThrownBy(() -> Int8MatMul.accumulate(x, 2, w, 5, 4, new int[7])).isInstanceOf(IndexOutOfBoundsException.class);
         assertThatThrownBy(() -> Int8MatMul.accumulate(x, 0, 4, 2, w, 0, 5, 5, 4, new int[8])).isInstanceOf(IllegalArgumentException.class);
