@@ -1,5 +1,6 @@
 package sq.bert;
 
+import sq.kernels.Parallel;
 import sq.kernels.VectorOps;
 
 import jdk.incubator.vector.FloatVector;
@@ -85,33 +86,36 @@ final class BertMath {
 
     /**
      * y[r] = (x[r] - mean) / sqrt(var + eps) * w + b over rows of width dim (biased variance, two passes; float
-     * lanes, as ONNX Runtime computes it). y may be x.
+     * lanes, as ONNX Runtime computes it). y may be x. Rows are spread over {@link Parallel}.
      */
     static void layerNorm(float[] x, float[] y, int rows, int dim, float[] w, float[] b, float eps) {
-        int bound = S.loopBound(dim), L = S.length();
-        for (int r = 0; r < rows; r++) {
-            int base = r * dim, i = 0;
-            FloatVector acc = FloatVector.zero(S);
-            for (; i < bound; i += L) acc = acc.add(FloatVector.fromArray(S, x, base + i));
-            double sum = VectorOps.sumLanes(acc);
-            for (; i < dim; i++) sum += x[base + i];
-            float mean = (float) (sum / dim);
-            FloatVector vacc = FloatVector.zero(S);
-            for (i = 0; i < bound; i += L) {
-                FloatVector d = FloatVector.fromArray(S, x, base + i).sub(mean);
-                vacc = d.fma(d, vacc);
-            }
-            double var = VectorOps.sumLanes(vacc);
-            for (; i < dim; i++) {
-                double d = x[base + i] - mean;
-                var += d * d;
-            }
-            float inv = (float) (1.0 / Math.sqrt(var / dim + eps));
-            for (i = 0; i < bound; i += L)
-                FloatVector.fromArray(S, x, base + i).sub(mean).mul(inv).fma(FloatVector.fromArray(S, w, i), FloatVector.fromArray(S, b, i))
-                        .intoArray(y, base + i);
-            for (; i < dim; i++) y[base + i] = (x[base + i] - mean) * inv * w[i] + b[i];
+        Parallel.forRange(rows, 8L * rows * dim, (r0, r1) -> {
+            for (int r = r0; r < r1; r++) layerNormRow(x, y, r * dim, dim, w, b, eps);
+        });
+    }
+
+    private static void layerNormRow(float[] x, float[] y, int base, int dim, float[] w, float[] b, float eps) {
+        int bound = S.loopBound(dim), L = S.length(), i = 0;
+        FloatVector acc = FloatVector.zero(S);
+        for (; i < bound; i += L) acc = acc.add(FloatVector.fromArray(S, x, base + i));
+        double sum = VectorOps.sumLanes(acc);
+        for (; i < dim; i++) sum += x[base + i];
+        float mean = (float) (sum / dim);
+        FloatVector vacc = FloatVector.zero(S);
+        for (i = 0; i < bound; i += L) {
+            FloatVector d = FloatVector.fromArray(S, x, base + i).sub(mean);
+            vacc = d.fma(d, vacc);
         }
+        double var = VectorOps.sumLanes(vacc);
+        for (; i < dim; i++) {
+            double d = x[base + i] - mean;
+            var += d * d;
+        }
+        float inv = (float) (1.0 / Math.sqrt(var / dim + eps));
+        for (i = 0; i < bound; i += L)
+            FloatVector.fromArray(S, x, base + i).sub(mean).mul(inv).fma(FloatVector.fromArray(S, w, i), FloatVector.fromArray(S, b, i))
+                    .intoArray(y, base + i);
+        for (; i < dim; i++) y[base + i] = (x[base + i] - mean) * inv * w[i] + b[i];
     }
 
     /**

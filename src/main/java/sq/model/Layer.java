@@ -22,4 +22,15 @@ public final class Layer {
         this.up = up;
         this.down = down;
     }
+
+    /** Replaces every linear slot by f of it, in q, k, v, o, gate, up, down order (an absent gate stays null). */
+    public void replaceLinears(java.util.function.UnaryOperator<Linear> f) {
+        q = f.apply(q);
+        k = f.apply(k);
+        v = f.apply(v);
+        o = f.apply(o);
+        gate = gate == null ? null : f.apply(gate);
+        up = f.apply(up);
+        down = f.apply(down);
+    }
 }

@@ -4,7 +4,6 @@ import sq.model.Layer;
 import sq.model.Linear;
 import sq.model.Model;
 
-import java.util.function.UnaryOperator;
 
 /**
  * Replaces every decoder-layer linear by a real int8 {@link Int8Linear} under a scheme, with the same static-scale
@@ -45,18 +44,11 @@ public final class Int8Quantizer {
         if (total == 0 || total > Integer.MAX_VALUE - 16) return; // nothing to move, or too big for one array: leave as is
         byte[] data = new byte[(int) total];
         int[] at = {0};
-        UnaryOperator<Linear> move = x -> {
+        l.replaceLinears(x -> {
             if (!(x instanceof Int8Linear q)) return x;
             Int8Linear moved = q.withWeights(q.weights().movedTo(data, at[0]));
             at[0] += q.out() * q.in();
             return moved;
-        };
-        l.q = move.apply(l.q);
-        l.k = move.apply(l.k);
-        l.v = move.apply(l.v);
-        l.o = move.apply(l.o);
-        l.gate = move.apply(l.gate);
-        l.up = move.apply(l.up);
-        l.down = move.apply(l.down);
+        });
     }
 }
