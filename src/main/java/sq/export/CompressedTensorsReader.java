@@ -11,6 +11,7 @@ import sq.model.Model;
 import sq.model.ModelLoader;
 import sq.quant.ActivationGranularity;
 import sq.quant.Int8Linear;
+import sq.quant.Int8Quantizer;
 import sq.quant.Quantizer;
 import sq.quant.WeightGranularity;
 
@@ -72,7 +73,9 @@ public final class CompressedTensorsReader {
                         ? floats[0].linear(module, in, out) // in "ignore": left in floating point
                         : int8Linear(ckpt, module, in, out, wg, groupSize, ag, outputMax));
         floats[0] = loader;
-        return new Loaded(loader.load(), wg, ag);
+        Model model = loader.load();
+        Int8Quantizer.oneArrayPerLayer(model);
+        return new Loaded(model, wg, ag);
     }
 
     private static Linear int8Linear(Checkpoint c, String module, int in, int out, WeightGranularity wg, int groupSize,

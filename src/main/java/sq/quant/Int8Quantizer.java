@@ -28,8 +28,13 @@ public final class Int8Quantizer {
         Model m = FakeQuantizer.quantize(smoothed, scheme, stats, (d, inputMax, quantizeOutput, outputMax) ->
                 new Int8Linear(d.name(), Quantizer.int8(d.weight(), d.out(), d.in(), scheme.weights(), scheme.groupSize()),
                         d.bias(), scheme.activations(), inputMax, quantizeOutput, outputMax));
-        for (Layer l : m.layers()) oneArray(l);
+        oneArrayPerLayer(m);
         return m;
+    }
+
+    /** {@link #oneArray} for every decoder layer of a model built here or loaded (its layers are replaced in place). */
+    public static void oneArrayPerLayer(Model m) {
+        for (Layer l : m.layers()) oneArray(l);
     }
 
     /**
