@@ -20,7 +20,7 @@ public final class Transformer {
     private final ModelConfig cfg;
     private final Architecture arch;
     private final Rope rope;
-    private final boolean int8Attention;
+    private final boolean int8Engine;
     private LinearObserver observer;
 
     public Transformer(Model model) {
@@ -28,12 +28,12 @@ public final class Transformer {
     }
 
     /**
-     * @param int8Attention the int8 engine's attention and activations: Q.K^T and P.V on int8 operands with an int8 KV
+     * @param int8Engine    the int8 engine's attention and activations: Q.K^T and P.V on int8 operands with an int8 KV
      *                      cache, and vectorized exponentials for softmax and SiLU (~1 ulp, as torch's); without it,
      *                      exponentials are taken in double, the reference path of goldens and evaluation tables
      */
-    public Transformer(Model model, boolean int8Attention) {
-        this.int8Attention = int8Attention;
+    public Transformer(Model model, boolean int8Engine) {
+        this.int8Engine = int8Engine;
         this.model = model;
         this.cfg = model.config();
         this.arch = cfg.architecture();
@@ -57,7 +57,7 @@ public final class Transformer {
     public KvCache newCache(int capacity) {
         if (capacity > cfg.maxPositions())
             throw new InputException("context of " + capacity + " tokens exceeds the model's maximum of " + cfg.maxPositions());
-        return new KvCache(cfg, capacity, int8Attention);
+        return new KvCache(cfg, capacity, int8Engine);
     }
 
     /**
@@ -157,7 +157,7 @@ public final class Transformer {
         if (b != null) {
             run(layer.gate, x, a, T);
             run(layer.up, x, b, T);
-            if (int8Attention) Activations.siluTimesFast(a, b, n);
+            if (int8Engine) Activations.siluTimesFast(a, b, n);
             else Activations.siluTimes(a, b, n);
         } else {
             run(layer.up, x, a, T);

@@ -73,8 +73,7 @@ final class HfTokenizer implements Tokenizer {
 
     @Override
     public String decode(int[] ids) {
-        List<String> parts = vocabulary.pieces(ids);
-        return decoder == null ? String.join(" ", parts) : decoder.decode(parts);
+        return vocabulary.decode(ids, decoder);
     }
 
     @Override

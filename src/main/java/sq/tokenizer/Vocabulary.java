@@ -38,11 +38,14 @@ final class Vocabulary {
         return id == null ? OptionalInt.empty() : OptionalInt.of(id);
     }
 
-    /** The token strings of ids, skipping ids without a token (as HF's decode does). */
-    List<String> pieces(int[] ids) {
+    /**
+     * Text of ids: their token strings, skipping ids without a token (as HF's decode does), through the decoder, or
+     * joined with spaces where there is none (as HF does).
+     */
+    String decode(int[] ids, Decoder decoder) {
         List<String> parts = new ArrayList<>(ids.length);
         for (int id : ids)
             if (id >= 0 && id < tokens.length && tokens[id] != null) parts.add(tokens[id]);
-        return parts;
+        return decoder == null ? String.join(" ", parts) : decoder.decode(parts);
     }
 }
