@@ -1,7 +1,6 @@
 package sq.bert;
 
 import sq.io.InputException;
-import sq.kernels.MatMul;
 import sq.kernels.Parallel;
 import sq.model.Linear;
 import sq.model.LinearObserver;
@@ -77,7 +76,7 @@ public final class BertEncoder {
                 BertMath.fakeQuant(k, T, H, perToken, isStatic ? layer.bmmStaticMax[1] : Float.NaN);
                 BertMath.fakeQuant(v, T, H, perToken, isStatic ? layer.bmmStaticMax[2] : Float.NaN);
             }
-            attention(q, k, v, ctx, T);
+            BertAttention.run(q, k, v, ctx, T, cfg.heads(), cfg.headDim(), cfg.attentionScale());
             run(layer.o, scaled(ctx, in, T, H, layer.oSmooth), tmp, T);
             BertMath.add(x, tmp, T * H);
             BertMath.layerNorm(tmp, a, T, H, layer.attnNorm.weight(), layer.attnNorm.bias(), cfg.eps());
@@ -100,26 +99,5 @@ public final class BertEncoder {
     private void run(Linear linear, float[] x, float[] y, int tokens) {
         linear.forward(x, tokens, y);
         if (observer != null) observer.observe(linear, x, y, tokens);
-    }
-
-    /** Multi-head bidirectional attention; heads run in parallel, each as two small GEMMs on packed copies. */
-    private void attention(float[] q, float[] k, float[] v, float[] out, int T) {
-        int heads = cfg.heads(), hd = cfg.headDim(), H = cfg.hidden();
-        float scale = cfg.attentionScale();
-        Parallel.forRange(heads, 4L * T * T * H, (h0, h1) -> {
-            float[] qh = new float[T * hd], kh = new float[T * hd], vt = new float[hd * T], s = new float[T * T], oh = new float[T * hd];
-            for (int h = h0; h < h1; h++) {
-                int off = h * hd;
-                for (int t = 0; t < T; t++) {
-                    System.arraycopy(q, t * H + off, qh, t * hd, hd);
-                    System.arraycopy(k, t * H + off, kh, t * hd, hd);
-                    for (int d = 0; d < hd; d++) vt[d * T + t] = v[t * H + off + d];
-                }
-                MatMul.matmul(qh, T, kh, null, hd, T, s); // s[i, j] = q_i . k_j
-                for (int i = 0; i < T; i++) BertMath.softmax(s, i * T, T, scale);
-                MatMul.matmul(s, T, vt, null, T, hd, oh); // oh[i, d] = sum_j s[i, j] v[j, d]
-                for (int t = 0; t < T; t++) System.arraycopy(oh, t * hd, out, t * H + off, hd);
-            }
-        });
     }
 }

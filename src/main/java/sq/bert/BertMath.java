@@ -126,7 +126,9 @@ final class BertMath {
      */
     static void fakeQuant(float[] x, int rows, int dim, boolean perToken, float staticMax) {
         if (perToken) {
-            for (int r = 0; r < rows; r++) fakeQuant(x, r * dim, dim, Math.max(maxAbs(x, r * dim, (r + 1) * dim), 1e-5f) / 127f, false);
+            Parallel.forRange(rows, 4L * rows * dim, (r0, r1) -> {
+                for (int r = r0; r < r1; r++) fakeQuant(x, r * dim, dim, Math.max(maxAbs(x, r * dim, (r + 1) * dim), 1e-5f) / 127f, false);
+            });
         } else if (Float.isNaN(staticMax)) {
             fakeQuant(x, 0, rows * dim, Math.max(maxAbs(x, 0, rows * dim), 1e-5f) / 127f, false);
         } else {
@@ -168,36 +170,6 @@ final class BertMath {
                 FloatVector.fromArray(S, x, base + j).mul(FloatVector.fromArray(S, m, j)).intoArray(y, base + j);
             for (; j < dim; j++) y[base + j] = x[base + j] * m[j];
         }
-    }
-
-    /** Softmax of scale * x[off, off + n) in place (max subtracted first; exp vectorized). */
-    static void softmax(float[] x, int off, int n, float scale) {
-        int bound = S.loopBound(n), L = S.length();
-        float max = Float.NEGATIVE_INFINITY;
-        int i = 0;
-        if (bound > 0) {
-            FloatVector m = FloatVector.fromArray(S, x, off);
-            for (i = L; i < bound; i += L) m = m.max(FloatVector.fromArray(S, x, off + i));
-            max = m.reduceLanes(VectorOperators.MAX);
-            i = bound;
-        }
-        for (; i < n; i++) max = Math.max(max, x[off + i]);
-        float shift = -max * scale;
-        FloatVector sum = FloatVector.zero(S);
-        for (i = 0; i < bound; i += L) {
-            FloatVector e = FloatVector.fromArray(S, x, off + i).fma(scale, shift).lanewise(VectorOperators.EXP);
-            e.intoArray(x, off + i);
-            sum = sum.add(e);
-        }
-        float total = VectorOps.sumLanes(sum);
-        for (; i < n; i++) {
-            float e = (float) Math.exp(Math.fma(x[off + i], scale, shift));
-            x[off + i] = e;
-            total += e;
-        }
-        float inv = 1f / total;
-        for (i = 0; i < bound; i += L) FloatVector.fromArray(S, x, off + i).mul(inv).intoArray(x, off + i);
-        for (; i < n; i++) x[off + i] *= inv;
     }
 
     static float maxAbs(float[] x, int from, int to) {
