@@ -11,7 +11,7 @@ import jdk.incubator.vector.VectorSpecies;
  * with the bias added, so the float output is written once. GEMV and GEMM hand over disjoint blocks of
  * tokens x outputs, each from the thread that computed it.
  */
-interface Int8Epilogue {
+public interface Int8Epilogue {
 
     /** acc[t * ld + j] for t &lt; T, j &lt; n is the dot product of token t and output feature o + j. */
     void write(int[] acc, int ld, int T, int o, int n);

@@ -61,12 +61,26 @@ public final class Int8MatMul {
      * (e.g. one weight group: offsets g*groupSize, strides in).
      */
     public static void accumulate(byte[] xq, int xOff, int ldx, int T, byte[] wq, int wOff, int ldw, int k, int out, int[] acc) {
-        if (T < 0 || k < 0 || out < 0 || ldx < k || ldw < k)
-            throw new IllegalArgumentException("bad sizes: T=" + T + " k=" + k + " out=" + out + " ldx=" + ldx + " ldw=" + ldw);
-        if (T > 0) Objects.checkFromIndexSize(xOff, (long) (T - 1) * ldx + k, xq.length);
-        if (out > 0) Objects.checkFromIndexSize(wOff, (long) (out - 1) * ldw + k, wq.length);
+        checkDots(xq, xOff, ldx, T, wq, wOff, ldw, k, out);
         Objects.checkFromIndexSize(0, (long) T * out, acc.length);
         run(xq, xOff, ldx, T, wq, wOff, ldw, k, out, Int8Epilogue.raw(acc, out));
+    }
+
+    /**
+     * Exact int32 dot products of rows x[xOff + t*ldx, +k) (t &lt; T) and w[wOff + o*ldw, +k) (o &lt; out), handed to the
+     * epilogue in blocks (from several threads, disjoint blocks): for uses other than a linear layer (the int8
+     * attention BMMs).
+     */
+    public static void dots(byte[] x, int xOff, int ldx, int T, byte[] w, int wOff, int ldw, int k, int out, Int8Epilogue epilogue) {
+        checkDots(x, xOff, ldx, T, w, wOff, ldw, k, out);
+        run(x, xOff, ldx, T, w, wOff, ldw, k, out, epilogue);
+    }
+
+    private static void checkDots(byte[] x, int xOff, int ldx, int T, byte[] w, int wOff, int ldw, int k, int out) {
+        if (T < 0 || k < 0 || out < 0 || ldx < k || ldw < k)
+            throw new IllegalArgumentException("bad sizes: T=" + T + " k=" + k + " out=" + out + " ldx=" + ldx + " ldw=" + ldw);
+        if (T > 0) Objects.checkFromIndexSize(xOff, (long) (T - 1) * ldx + k, x.length);
+        if (out > 0) Objects.checkFromIndexSize(wOff, (long) (out - 1) * ldw + k, w.length);
     }
 
     private static void run(byte[] x, int xOff, int ldx, int T, byte[] w, int wOff, int ldw, int k, int out, Int8Epilogue epilogue) {

@@ -4,7 +4,10 @@ import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorShape;
 import jdk.incubator.vector.VectorSpecies;
+import sq.kernels.Int8MatMul;
+import sq.kernels.Int8Quantize;
 import sq.kernels.Parallel;
 
 /**
@@ -18,111 +21,152 @@ import sq.kernels.Parallel;
  * Folding each position's value scale into P keeps P.V a pure 8-bit dot product although V has per-position scales;
  * P is non-negative, so it uses all 256 levels of an unsigned byte (as int8 attention kernels do for probabilities).
  * Scales are symmetric absmax (max(|x|, 1e-5) / 127) per row, round half to even, as everywhere in sq.
+ *
+ * <p>Both BMMs run on the int8 matmul kernels ({@link Int8MatMul#dots}), one kv head at a time over the queries of
+ * all its heads (grouped-query attention shares the keys): Q.K^T as queries x keys, P.V as P x V^T, V being kept
+ * transposed per kv head ([d][position]) so its rows are what the kernels stream. The kernels take signed bytes,
+ * so P.V runs on p8 - 128 and adds back 128 * sum_j v8[j] (exact: p8 = 0 beyond the causal limit, where the
+ * shifted value is -128 and the column sum covers it). Queries go in chunks of about {@link #ROWS} rows, keys up
+ * to the chunk's last position: the kernels also compute the masked scores above the diagonal, which is cheaper
+ * than going through keys one at a time.
  */
 final class Int8LayerCache implements LayerCache {
+    /** Query rows (tokens x heads of a group) per BMM call: bounds the score buffer at ROWS x positions. */
+    static final int ROWS = 512;
+
     private final ModelConfig cfg;
-    private final byte[] keys, values;   // [capacity, kvDim]
+    private final int capacity;
+    private final byte[] keys;            // [capacity, kvDim]
+    private final byte[] valuesT;         // [kvHeads, headDim, capacity]
     private final float[] kScale, vScale; // [capacity, kvHeads]
 
     Int8LayerCache(ModelConfig cfg, int capacity) {
         this.cfg = cfg;
+        this.capacity = capacity;
         keys = new byte[Math.multiplyExact(capacity, cfg.kvDim())];
-        values = new byte[capacity * cfg.kvDim()];
+        valuesT = new byte[capacity * cfg.kvDim()];
         kScale = new float[capacity * cfg.kvHeads()];
         vScale = new float[capacity * cfg.kvHeads()];
     }
 
     @Override
     public void store(float[] k, float[] v, int tokens, int start) {
-        int hd = cfg.headDim(), kvHeads = cfg.kvHeads();
-        for (int t = 0; t < tokens; t++)
-            for (int h = 0; h < kvHeads; h++) {
-                int src = (t * kvHeads + h) * hd, row = (start + t) * kvHeads + h;
-                kScale[row] = quantize(k, src, hd, keys, row * hd);
-                vScale[row] = quantize(v, src, hd, values, row * hd);
+        int hd = cfg.headDim(), kvHeads = cfg.kvHeads(), kvDim = cfg.kvDim();
+        // rows (t, kv head) of hd values are contiguous in k and v: one per-token quantization over all of them
+        Int8Quantize.perToken(k, 0, tokens * kvHeads, hd, keys, start * kvDim, kScale, start * kvHeads);
+        byte[] v8 = new byte[tokens * kvDim];
+        Int8Quantize.perToken(v, 0, tokens * kvHeads, hd, v8, 0, vScale, start * kvHeads);
+        for (int h = 0; h < kvHeads; h++)
+            for (int d = 0; d < hd; d++) {
+                int dst = (h * hd + d) * capacity + start;
+                for (int t = 0; t < tokens; t++) valuesT[dst + t] = v8[t * kvDim + h * hd + d];
             }
-    }
-
-    /** Rounds x[from, from+n) to int8 into dst[at..]; returns the scale. */
-    static float quantize(float[] x, int from, int n, byte[] dst, int at) {
-        float max = 0;
-        for (int i = 0; i < n; i++) max = Math.max(max, Math.abs(x[from + i]));
-        float s = Math.max(max, 1e-5f) / 127f;
-        for (int i = 0; i < n; i++) dst[at + i] = (byte) Math.rint(x[from + i] / s);
-        return s;
-    }
-
-    /** Non-negative p[0, n) to 0..255 (held in ints); returns the scale. */
-    static float quantizeUnsigned(float[] p, int n, int[] dst) {
-        float max = 0;
-        for (int i = 0; i < n; i++) max = Math.max(max, p[i]);
-        float s = Math.max(max, 1e-5f) / 255f;
-        for (int i = 0; i < n; i++) dst[i] = (int) Math.rint(p[i] / s);
-        return s;
-    }
-
-    // 16 bytes widened to 16 int lanes: exact int32 products and sums, the same integers as the scalar loops
-    private static final VectorSpecies<Byte> B16 = ByteVector.SPECIES_128;
-    private static final VectorSpecies<Integer> I16 = IntVector.SPECIES_512;
-    private static final int L = I16.length();
-
-    /** sum_i a[i] * b[bOff + i] over n values, exact; a holds int8 values already widened (once per query). */
-    static int dot8(int[] a, byte[] b, int bOff, int n) {
-        int i = 0, dot = 0;
-        if (n >= L) {
-            IntVector acc = IntVector.zero(I16);
-            for (; i + L <= n; i += L) acc = acc.add(IntVector.fromArray(I16, a, i).mul(widen(b, bOff + i)));
-            dot = acc.reduceLanes(VectorOperators.ADD); // integer: order does not matter
-        }
-        for (; i < n; i++) dot += a[i] * b[bOff + i];
-        return dot;
-    }
-
-    /**
-     * out[outOff + i] = scale * sum_{j &lt; n} w[j] * v[vOff + j*ld + i] for i &lt; d, the sum exact in int32. Lanes run
-     * along i, one 16-lane block at a time over all j, so each block's sum stays in a register.
-     */
-    static void weightedSum(int[] w, int n, byte[] v, int vOff, int ld, int d, float scale, float[] out, int outOff) {
-        int i = 0;
-        for (; i + L <= d; i += L) {
-            IntVector acc = IntVector.zero(I16);
-            for (int j = 0; j < n; j++) if (w[j] != 0) acc = acc.add(widen(v, vOff + j * ld + i).mul(w[j]));
-            ((FloatVector) acc.convert(VectorOperators.I2F, 0)).mul(scale).intoArray(out, outOff + i);
-        }
-        for (; i < d; i++) {
-            int acc = 0;
-            for (int j = 0; j < n; j++) acc += w[j] * v[vOff + j * ld + i];
-            out[outOff + i] = scale * acc;
-        }
-    }
-
-    private static IntVector widen(byte[] b, int off) {
-        return (IntVector) ByteVector.fromArray(B16, b, off).convertShape(VectorOperators.B2I, I16, 0);
     }
 
     @Override
     public void attend(float[] q, float[] out, int T, int start) {
-        int heads = cfg.heads(), hd = cfg.headDim(), kvHeads = cfg.kvHeads(), group = heads / kvHeads, kvDim = cfg.kvDim();
+        int heads = cfg.heads(), hd = cfg.headDim(), kvHeads = cfg.kvHeads(), G = heads / kvHeads;
         float scale = (float) (1.0 / Math.sqrt(hd));
-        Parallel.forRange(T * heads, (from, to) -> {
-            float[] p = new float[start + T];
-            byte[] q8 = new byte[hd];
-            int[] qi = new int[hd];
-            int[] p8 = new int[start + T];
-            for (int job = from; job < to; job++) {
-                int t = job / heads, head = job % heads, kvh = head / group;
-                int qOff = t * cfg.qDim() + head * hd, n = start + t + 1;
-                float sq = quantize(q, qOff, hd, q8, 0);
-                for (int i = 0; i < hd; i++) qi[i] = q8[i];
-                for (int j = 0; j < n; j++) {
-                    int row = j * kvHeads + kvh;
-                    p[j] = sq * kScale[row] * dot8(qi, keys, row * hd, hd) * scale;
-                }
-                Softmax.fast(p, n);
-                for (int j = 0; j < n; j++) p[j] *= vScale[j * kvHeads + kvh];
-                float sp = quantizeUnsigned(p, n, p8);
-                weightedSum(p8, n, values, kvh * hd, kvDim, hd, sp, out, qOff);
+        byte[] q8 = new byte[T * heads * hd];
+        float[] sq = new float[T * heads];
+        Int8Quantize.perToken(q, 0, T * heads, hd, q8, 0, sq, 0); // rows (t, head), contiguous
+        int chunk = Math.max(1, ROWS / G), maxRows = Math.min(T, chunk) * G, maxKeys = start + T;
+        byte[] qg = new byte[maxRows * hd], p8 = new byte[maxRows * maxKeys];
+        float[] sqg = new float[maxRows], scores = new float[maxRows * maxKeys], sp = new float[maxRows];
+        float[] ks = new float[maxKeys], vs = new float[maxKeys];
+        int[] colSum = new int[hd];
+        for (int kvh = 0; kvh < kvHeads; kvh++) {
+            for (int j = 0; j < maxKeys; j++) { // this kv head's scales, contiguous
+                ks[j] = kScale[j * kvHeads + kvh];
+                vs[j] = vScale[j * kvHeads + kvh];
             }
-        });
+            int vt = kvh * hd * capacity;
+            for (int t0 = 0; t0 < T; t0 += chunk) {
+                int t1 = Math.min(T, t0 + chunk), R = (t1 - t0) * G, N = start + t1; // rows r = (t - t0) * G + g
+                for (int t = t0; t < t1; t++) { // this kv head's G query heads of token t, as G consecutive rows
+                    int src = t * heads + kvh * G, r = (t - t0) * G;
+                    System.arraycopy(q8, src * hd, qg, r * hd, G * hd);
+                    System.arraycopy(sq, src, sqg, r, G);
+                }
+                int h = kvh, first = t0, limit0 = start + t0 + 1; // row r sees keys j < limit0 + r / G
+                // Q.K^T: scores[r, j] = s_q * s_k[j] * dot * scale, for the keys each row sees
+                Int8MatMul.dots(qg, 0, hd, R, keys, kvh * hd, cfg.kvDim(), hd, N, (acc, ld, rows, o, n) -> {
+                    for (int r = 0; r < rows; r++)
+                        scaleScores(acc, r * ld, Math.min(n, limit0 + r / G - o), sqg[r], ks, o, scale, scores, r * N + o);
+                });
+                Parallel.forRange(R, 8L * R * N, (r0, r1) -> {
+                    for (int r = r0; r < r1; r++) {
+                        int n = limit0 + r / G;
+                        Softmax.fast(scores, r * N, n);
+                        sp[r] = shiftedUnsigned(scores, r * N, vs, n, N, p8, r * N);
+                    }
+                });
+                for (int d = 0; d < hd; d++) colSum[d] = sum(valuesT, vt + d * capacity, N);
+                // P.V on p8 - 128: out = s_p * (dot + 128 * sum_j v8[j])
+                Int8MatMul.dots(p8, 0, N, R, valuesT, vt, capacity, N, hd, (acc, ld, rows, o, n) -> {
+                    for (int r = 0; r < rows; r++) {
+                        int dst = ((first + r / G) * heads + h * G + r % G) * hd + o;
+                        for (int d = 0; d < n; d++) out[dst + d] = sp[r] * (acc[r * ld + d] + 128 * colSum[o + d]);
+                    }
+                });
+            }
+        }
+    }
+
+    private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
+    private static final int L = S.length();
+    private static final VectorSpecies<Integer> SF = VectorSpecies.of(int.class, S.vectorShape());
+
+    /** dst[i] = sq * ks[o + i] * acc[a + i] * scale for i &lt; n (this order of float operations, as in scalar code). */
+    private static void scaleScores(int[] acc, int a, int n, float sq, float[] ks, int o, float scale, float[] dst, int at) {
+        int i = 0;
+        for (int bound = S.loopBound(Math.max(n, 0)); i < bound; i += L) {
+            FloatVector d = (FloatVector) IntVector.fromArray(SF, acc, a + i).convert(VectorOperators.I2F, 0);
+            FloatVector.broadcast(S, sq).mul(FloatVector.fromArray(S, ks, o + i)).mul(d).mul(scale).intoArray(dst, at + i);
+        }
+        for (; i < n; i++) dst[at + i] = sq * ks[o + i] * acc[a + i] * scale;
+    }
+
+    /** Bytes with as many lanes as S, so the float -&gt; byte conversion is lane for lane. */
+    private static final VectorSpecies<Byte> SB = VectorSpecies.of(byte.class, VectorShape.forBitSize(L * 8));
+    /** 16 bytes widen to 16 int lanes of a 512-bit vector. */
+    private static final VectorSpecies<Byte> B16 = ByteVector.SPECIES_128;
+    private static final VectorSpecies<Integer> SI = IntVector.SPECIES_512;
+    /** 1.5 * 2^23: adding and subtracting it rounds a float below 2^22 to an integer, half to even (= Math.rint). */
+    private static final float ROUNDER = 12582912f;
+
+    /**
+     * p[j] = softmax[j] * vs[j] (the value scale folded into P) for j &lt; n, at s[off..]; quantizes them to 0..255 with
+     * scale s_p = max(max p, 1e-5) / 255 and stores them shifted by -128 as signed bytes at dst[at..], positions n..N-1
+     * as -128 (p8 = 0); returns s_p. The same float operations as p * vs, then round(p / s_p), in scalar code.
+     */
+    static float shiftedUnsigned(float[] s, int off, float[] vs, int n, int N, byte[] dst, int at) {
+        FloatVector mx = FloatVector.zero(S);
+        int bound = S.loopBound(n), i = 0;
+        for (; i < bound; i += L) {
+            FloatVector p = FloatVector.fromArray(S, s, off + i).mul(FloatVector.fromArray(S, vs, i));
+            p.intoArray(s, off + i);
+            mx = mx.max(p);
+        }
+        float max = mx.reduceLanes(VectorOperators.MAX); // p >= 0: exact in any order
+        for (; i < n; i++) max = Math.max(max, s[off + i] *= vs[i]);
+        float sp = Math.max(max, 1e-5f) / 255f;
+        for (i = 0; i < bound; i += L) // rint(p / s_p) - 128 is an integer in [-128, 127]: exact
+            FloatVector.fromArray(S, s, off + i).div(sp).add(ROUNDER).sub(ROUNDER).sub(128f)
+                    .convertShape(VectorOperators.F2B, SB, 0).reinterpretAsBytes().intoArray(dst, at + i);
+        for (; i < n; i++) dst[at + i] = (byte) ((int) Math.rint(s[off + i] / sp) - 128);
+        java.util.Arrays.fill(dst, at + n, at + N, (byte) -128);
+        return sp;
+    }
+
+    /** Sum of n int8 values at a[off..] (16 at a time widened to ints). */
+    private static int sum(byte[] a, int off, int n) {
+        IntVector acc = IntVector.zero(SI);
+        int i = 0;
+        for (int bound = B16.loopBound(n); i < bound; i += B16.length())
+            acc = acc.add(ByteVector.fromArray(B16, a, off + i).convertShape(VectorOperators.B2I, SI, 0));
+        int s = acc.reduceLanes(VectorOperators.ADD);
+        for (; i < n; i++) s += a[off + i];
+        return s;
     }
 }

@@ -33,16 +33,21 @@ final class Softmax {
     }
 
     static void fast(float[] s, int n) {
+        fast(s, 0, n);
+    }
+
+    /** The same on s[off, off + n). */
+    static void fast(float[] s, int off, int n) {
         FloatVector mx = FloatVector.broadcast(S, Float.NEGATIVE_INFINITY);
         for (int j = 0; j < n; j += L) {
             VectorMask<Float> m = S.indexInRange(j, n);
-            mx = mx.max(FloatVector.fromArray(S, s, j, m).blend(Float.NEGATIVE_INFINITY, m.not()));
+            mx = mx.max(FloatVector.fromArray(S, s, off + j, m).blend(Float.NEGATIVE_INFINITY, m.not()));
         }
         float max = mx.reduceLanes(VectorOperators.MAX); // exact in any order
-        float inv = 1f / VectorMath.exp(s, 0, 1f, -max, s, 0, n);
+        float inv = 1f / VectorMath.exp(s, off, 1f, -max, s, off, n);
         for (int j = 0; j < n; j += L) {
             VectorMask<Float> m = S.indexInRange(j, n);
-            FloatVector.fromArray(S, s, j, m).mul(inv).intoArray(s, j, m);
+            FloatVector.fromArray(S, s, off + j, m).mul(inv).intoArray(s, off + j, m);
         }
     }
 }
