@@ -22,7 +22,7 @@ import java.util.concurrent.Callable;
 
 @Command(name = "bench", mixinStandardHelpOptions = true,
         description = {"Prefill and decode speed, with the memory bandwidth measured in the same run.",
-                "After two full-size warm-up prefills, prefill is the fastest of 3 timed runs; decode follows the last.",
+                "After four full-size warm-up prefills and 16 decode steps, prefill is the fastest of 4 timed runs; decode follows the last.",
                 "Decode is reported as a share of the bandwidth bound: bandwidth / bytes of weights read per token."})
 final class BenchCommand implements Callable<Integer> {
     static final class Source {

@@ -27,10 +27,16 @@ public final class Bench {
     private Bench() {
     }
 
-    /** Full-size prefills before timing, so the kernels are compiled for the measured shapes. */
-    static final int WARMUP_PREFILLS = 2;
+    /**
+     * Full-size prefills before timing, so the kernels are compiled for the measured shapes: on the int8 TinyLlama
+     * shape the attention reached its steady speed only after ~5 prefills (each runs it 22 times); with 2 the best
+     * of 3 timed prefills still ran it at ~1.6x its steady time.
+     */
+    static final int WARMUP_PREFILLS = 4;
     /** Timed prefills; the fastest counts (the machine is shared, the slow ones measure the neighbours). */
-    static final int PREFILL_RUNS = 3;
+    static final int PREFILL_RUNS = 4;
+    /** Decode steps before timing (the T = 1 kernels are other code than the prefill's). */
+    static final int WARMUP_DECODE = 16;
 
     public static Result run(Transformer tf, int promptTokens, int genTokens, Consumer<String> log) {
         Model model = tf.model();
@@ -44,7 +50,7 @@ public final class Bench {
             cache.clear();
             tf.forward(prompt, cache, false);
         }
-        for (int i = 0; i < 8 && cache.length() < cache.capacity(); i++) tf.forward(new int[]{i}, cache, false);
+        for (int i = 0; i < WARMUP_DECODE && cache.length() < cache.capacity(); i++) tf.forward(new int[]{i}, cache, false);
 
         log.accept("measuring memory bandwidth");
         double gbs = Bandwidth.measure();

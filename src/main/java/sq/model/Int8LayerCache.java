@@ -49,12 +49,52 @@ final class Int8LayerCache implements LayerCache {
         vScale = new float[capacity * cfg.kvHeads()];
     }
 
+    /** Working arrays of attend and store, per thread and shared by all layers; they grow to the largest call seen. */
+    private static final class Scratch {
+        byte[] v8 = new byte[0], q8 = new byte[0], qg = new byte[0], p8 = new byte[0];
+        float[] sq = new float[0], sqg = new float[0], scores = new float[0], sp = new float[0], ks = new float[0], vs = new float[0];
+        int[] colSum = new int[0];
+
+        byte[] v8(int n) {
+            if (v8.length < n) v8 = new byte[n];
+            return v8;
+        }
+
+        /** Room for queryRows quantized query rows (token, head) of hd. */
+        Scratch queries(int queryRows, int hd) {
+            if (q8.length < queryRows * hd) q8 = new byte[queryRows * hd];
+            if (sq.length < queryRows) sq = new float[queryRows];
+            return this;
+        }
+
+        /** Room for one kv head's work: chunks of maxRows query rows of hd, up to maxKeys keys. */
+        Scratch heads(int hd, int maxRows, int maxKeys) {
+            if (qg.length < maxRows * hd) qg = new byte[maxRows * hd];
+            if (sqg.length < maxRows) {
+                sqg = new float[maxRows];
+                sp = new float[maxRows];
+            }
+            if (scores.length < maxRows * maxKeys) {
+                scores = new float[maxRows * maxKeys];
+                p8 = new byte[maxRows * maxKeys];
+            }
+            if (ks.length < maxKeys) {
+                ks = new float[maxKeys];
+                vs = new float[maxKeys];
+            }
+            if (colSum.length < hd) colSum = new int[hd];
+            return this;
+        }
+    }
+
+    private static final ThreadLocal<Scratch> SCRATCH = ThreadLocal.withInitial(Scratch::new);
+
     @Override
     public void store(float[] k, float[] v, int tokens, int start) {
         int hd = cfg.headDim(), kvHeads = cfg.kvHeads(), kvDim = cfg.kvDim();
         // rows (t, kv head) of hd values are contiguous in k and v: one per-token quantization over all of them
         Int8Quantize.perToken(k, 0, tokens * kvHeads, hd, keys, start * kvDim, kScale, start * kvHeads);
-        byte[] v8 = new byte[tokens * kvDim];
+        byte[] v8 = SCRATCH.get().v8(tokens * kvDim);
         Int8Quantize.perToken(v, 0, tokens * kvHeads, hd, v8, 0, vScale, start * kvHeads);
         for (int h = 0; h < kvHeads; h++)
             for (int d = 0; d < hd; d++) {
@@ -66,50 +106,66 @@ final class Int8LayerCache implements LayerCache {
     @Override
     public void attend(float[] q, float[] out, int T, int start) {
         int heads = cfg.heads(), hd = cfg.headDim(), kvHeads = cfg.kvHeads(), G = heads / kvHeads;
-        float scale = (float) (1.0 / Math.sqrt(hd));
-        byte[] q8 = new byte[T * heads * hd];
-        float[] sq = new float[T * heads];
+        Scratch caller = SCRATCH.get().queries(T * heads, hd);
+        byte[] q8 = caller.q8;
+        float[] sq = caller.sq;
         Int8Quantize.perToken(q, 0, T * heads, hd, q8, 0, sq, 0); // rows (t, head), contiguous
+        // kv heads on separate threads when they divide evenly (each call then runs on one thread: no hand-offs, which
+        // dominate a decode step's small BMMs); otherwise one kv head at a time, each BMM spread over the threads
         int chunk = Math.max(1, ROWS / G), maxRows = Math.min(T, chunk) * G, maxKeys = start + T;
-        byte[] qg = new byte[maxRows * hd], p8 = new byte[maxRows * maxKeys];
-        float[] sqg = new float[maxRows], scores = new float[maxRows * maxKeys], sp = new float[maxRows];
-        float[] ks = new float[maxKeys], vs = new float[maxKeys];
-        int[] colSum = new int[hd];
-        for (int kvh = 0; kvh < kvHeads; kvh++) {
-            for (int j = 0; j < maxKeys; j++) { // this kv head's scales, contiguous
-                ks[j] = kScale[j * kvHeads + kvh];
-                vs[j] = vScale[j * kvHeads + kvh];
+        long cost = 4L * T * heads * maxKeys * hd;
+        if (kvHeads % Parallel.threads() == 0) {
+            Parallel.forRange(kvHeads, cost, (h0, h1) -> {
+                Scratch w = SCRATCH.get().heads(hd, maxRows, maxKeys);
+                for (int kvh = h0; kvh < h1; kvh++) attendHead(kvh, q8, sq, out, T, start, w);
+            });
+        } else {
+            Scratch w = caller.heads(hd, maxRows, maxKeys);
+            for (int kvh = 0; kvh < kvHeads; kvh++) attendHead(kvh, q8, sq, out, T, start, w);
+        }
+    }
+
+    /** The attention of kv head kvh's G query heads: q8, sq hold all T x heads quantized query rows. */
+    private void attendHead(int kvh, byte[] q8, float[] sq, float[] out, int T, int start, Scratch w) {
+        int heads = cfg.heads(), hd = cfg.headDim(), kvHeads = cfg.kvHeads(), G = heads / kvHeads;
+        float scale = (float) (1.0 / Math.sqrt(hd));
+        int chunk = Math.max(1, ROWS / G), maxKeys = start + T;
+        byte[] qg = w.qg, p8 = w.p8;
+        float[] sqg = w.sqg, scores = w.scores, sp = w.sp, ks = w.ks, vs = w.vs;
+        int[] colSum = w.colSum;
+        for (int j = 0; j < maxKeys; j++) { // this kv head's scales, contiguous
+            ks[j] = kScale[j * kvHeads + kvh];
+            vs[j] = vScale[j * kvHeads + kvh];
+        }
+        int vt = kvh * hd * capacity;
+        for (int t0 = 0; t0 < T; t0 += chunk) {
+            int t1 = Math.min(T, t0 + chunk), R = (t1 - t0) * G, N = start + t1; // rows r = (t - t0) * G + g
+            for (int t = t0; t < t1; t++) { // this kv head's G query heads of token t, as G consecutive rows
+                int src = t * heads + kvh * G, r = (t - t0) * G;
+                System.arraycopy(q8, src * hd, qg, r * hd, G * hd);
+                System.arraycopy(sq, src, sqg, r, G);
             }
-            int vt = kvh * hd * capacity;
-            for (int t0 = 0; t0 < T; t0 += chunk) {
-                int t1 = Math.min(T, t0 + chunk), R = (t1 - t0) * G, N = start + t1; // rows r = (t - t0) * G + g
-                for (int t = t0; t < t1; t++) { // this kv head's G query heads of token t, as G consecutive rows
-                    int src = t * heads + kvh * G, r = (t - t0) * G;
-                    System.arraycopy(q8, src * hd, qg, r * hd, G * hd);
-                    System.arraycopy(sq, src, sqg, r, G);
+            int first = t0, limit0 = start + t0 + 1; // row r sees keys j < limit0 + r / G
+            // Q.K^T: scores[r, j] = s_q * s_k[j] * dot * scale, for the keys each row sees
+            Int8MatMul.dots(qg, 0, hd, R, keys, kvh * hd, cfg.kvDim(), hd, N, (acc, ld, rows, o, n) -> {
+                for (int r = 0; r < rows; r++)
+                    scaleScores(acc, r * ld, Math.min(n, limit0 + r / G - o), sqg[r], ks, o, scale, scores, r * N + o);
+            });
+            Parallel.forRange(R, 8L * R * N, (r0, r1) -> {
+                for (int r = r0; r < r1; r++) {
+                    int n = limit0 + r / G;
+                    Softmax.fast(scores, r * N, n);
+                    sp[r] = shiftedUnsigned(scores, r * N, vs, n, N, p8, r * N);
                 }
-                int h = kvh, first = t0, limit0 = start + t0 + 1; // row r sees keys j < limit0 + r / G
-                // Q.K^T: scores[r, j] = s_q * s_k[j] * dot * scale, for the keys each row sees
-                Int8MatMul.dots(qg, 0, hd, R, keys, kvh * hd, cfg.kvDim(), hd, N, (acc, ld, rows, o, n) -> {
-                    for (int r = 0; r < rows; r++)
-                        scaleScores(acc, r * ld, Math.min(n, limit0 + r / G - o), sqg[r], ks, o, scale, scores, r * N + o);
-                });
-                Parallel.forRange(R, 8L * R * N, (r0, r1) -> {
-                    for (int r = r0; r < r1; r++) {
-                        int n = limit0 + r / G;
-                        Softmax.fast(scores, r * N, n);
-                        sp[r] = shiftedUnsigned(scores, r * N, vs, n, N, p8, r * N);
-                    }
-                });
-                for (int d = 0; d < hd; d++) colSum[d] = sum(valuesT, vt + d * capacity, N);
-                // P.V on p8 - 128: out = s_p * (dot + 128 * sum_j v8[j])
-                Int8MatMul.dots(p8, 0, N, R, valuesT, vt, capacity, N, hd, (acc, ld, rows, o, n) -> {
-                    for (int r = 0; r < rows; r++) {
-                        int dst = ((first + r / G) * heads + h * G + r % G) * hd + o;
-                        for (int d = 0; d < n; d++) out[dst + d] = sp[r] * (acc[r * ld + d] + 128 * colSum[o + d]);
-                    }
-                });
-            }
+            });
+            for (int d = 0; d < hd; d++) colSum[d] = sum(valuesT, vt + d * capacity, N);
+            // P.V on p8 - 128: out = s_p * (dot + 128 * sum_j v8[j])
+            Int8MatMul.dots(p8, 0, N, R, valuesT, vt, capacity, N, hd, (acc, ld, rows, o, n) -> {
+                for (int r = 0; r < rows; r++) {
+                    int dst = ((first + r / G) * heads + kvh * G + r % G) * hd + o;
+                    for (int d = 0; d < n; d++) out[dst + d] = sp[r] * (acc[r * ld + d] + 128 * colSum[o + d]);
+                }
+            });
         }
     }
 

@@ -1,13 +1,24 @@
 package sq.model;
 
-/** RMSNorm and LayerNorm over the last dimension, row by row, in float32 with double sums (as close to PyTorch as it gets). */
+import sq.kernels.Parallel;
+
+/**
+ * RMSNorm and LayerNorm over the last dimension, row by row, in float32 with double sums (as close to PyTorch as it
+ * gets). Rows are independent and each is computed the same way on any thread, so a prefill spreads them over
+ * {@link Parallel} without changing a bit (the double sums run in order: a 256-token RMSNorm of TinyLlama on one
+ * thread was 0.8% of an int8 prefill).
+ */
 final class Norms {
     private Norms() {
     }
 
     /** y[r] = x[r] / sqrt(mean(x[r]^2) + eps) * w, for rows of width dim starting at offsets off + r*dim. */
     static void rms(float[] x, float[] y, int rows, int dim, int off, float[] w, float eps) {
-        for (int r = 0; r < rows; r++) {
+        Parallel.forRange(rows, 4L * rows * dim, (r0, r1) -> rmsRows(x, y, r0, r1, dim, off, w, eps));
+    }
+
+    private static void rmsRows(float[] x, float[] y, int r0, int r1, int dim, int off, float[] w, float eps) {
+        for (int r = r0; r < r1; r++) {
             int base = off + r * dim;
             double ss = 0;
             for (int i = 0; i < dim; i++) ss += (double) x[base + i] * x[base + i];
@@ -18,7 +29,11 @@ final class Norms {
 
     /** y[r] = (x[r] - mean) / sqrt(var + eps) * w + b (biased variance, as torch.nn.LayerNorm). */
     static void layer(float[] x, float[] y, int rows, int dim, float[] w, float[] b, float eps) {
-        for (int r = 0; r < rows; r++) {
+        Parallel.forRange(rows, 4L * rows * dim, (r0, r1) -> layerRows(x, y, r0, r1, dim, w, b, eps));
+    }
+
+    private static void layerRows(float[] x, float[] y, int r0, int r1, int dim, float[] w, float[] b, float eps) {
+        for (int r = r0; r < r1; r++) {
             int base = r * dim;
             double sum = 0;
             for (int i = 0; i < dim; i++) sum += x[base + i];
