@@ -23,7 +23,8 @@ import java.util.concurrent.Callable;
 @Command(name = "bench", mixinStandardHelpOptions = true,
         description = {"Prefill and decode speed, with the memory bandwidth measured in the same run.",
                 "After four full-size warm-up prefills and 16 decode steps, prefill is the fastest of 4 timed runs; decode follows the last.",
-                "Decode is reported as a share of the bandwidth bound: bandwidth / bytes of weights read per token."})
+                "Decode is reported as a share of the bandwidth bound: bandwidth / bytes of weights read per token, with the",
+                "higher of two bandwidth probes (before the prefills and right after the decode)."})
 final class BenchCommand implements Callable<Integer> {
     static final class Source {
         @Option(names = "--shape", paramLabel = "NAME",
@@ -111,6 +112,7 @@ final class BenchCommand implements Callable<Integer> {
                     .put("prompt_tokens", prompt).put("gen_tokens", gen)
                     .put("prefill_tok_s", r.prefillTokS()).put("decode_tok_s", r.decodeTokS())
                     .put("prefill_gflop_s", r.prefillGflops()).put("bandwidth_gb_s", r.bandwidthGbS())
+                    .put("bandwidth_before_gb_s", r.bandwidthBeforeGbS()).put("bandwidth_after_gb_s", r.bandwidthAfterGbS())
                     .put("decode_bytes_per_token", r.decodeBytesPerToken()).put("decode_bound_tok_s", r.decodeBoundTokS())
                     .put("decode_share_of_bound", r.decodeShareOfBound()).put("peak_rss_bytes", r.peakRssBytes());
             System.out.println(o);
@@ -118,8 +120,8 @@ final class BenchCommand implements Callable<Integer> {
             System.out.printf("model            %s (%s, %d threads)%n", name, int8 ? "int8 " + s.name() + ", head " + h.id : "fp32", r.threads());
             System.out.printf("prefill          %.1f tok/s  (%d tokens, %.1f GFLOP/s)%n", r.prefillTokS(), prompt, r.prefillGflops());
             System.out.printf("decode           %.2f tok/s  (%d tokens)%n", r.decodeTokS(), gen);
-            System.out.printf("bandwidth        %.1f GB/s measured now -> decode bound %.2f tok/s (%.2f GB/token)%n",
-                    r.bandwidthGbS(), r.decodeBoundTokS(), r.decodeBytesPerToken() / 1e9);
+            System.out.printf("bandwidth        %.1f GB/s (probes before prefill / after decode: %.1f / %.1f) -> decode bound %.2f tok/s (%.2f GB/token)%n",
+                    r.bandwidthGbS(), r.bandwidthBeforeGbS(), r.bandwidthAfterGbS(), r.decodeBoundTokS(), r.decodeBytesPerToken() / 1e9);
             System.out.printf("decode / bound   %.0f%%%n", 100 * r.decodeShareOfBound());
             System.out.printf("peak RSS         %.2f GB%n", r.peakRssBytes() / 1e9);
         }

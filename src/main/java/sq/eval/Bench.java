@@ -20,7 +20,12 @@ import java.util.function.Consumer;
 
 /** End-to-end speed: a timed batched prefill and a timed decode, plus the memory bandwidth measured alongside. */
 public final class Bench {
+    /**
+     * @param bandwidthGbS the higher of two probes, one before the prefills and one right after the decode (this host's
+     *                     bandwidth changes from minute to minute; the higher probe gives the stricter bound)
+     */
     public record Result(int threads, double prefillTokS, double decodeTokS, double prefillGflops, double bandwidthGbS,
+                         double bandwidthBeforeGbS, double bandwidthAfterGbS,
                          long decodeBytesPerToken, double decodeBoundTokS, double decodeShareOfBound, long peakRssBytes) {
     }
 
@@ -53,7 +58,7 @@ public final class Bench {
         for (int i = 0; i < WARMUP_DECODE && cache.length() < cache.capacity(); i++) tf.forward(new int[]{i}, cache, false);
 
         log.accept("measuring memory bandwidth");
-        double gbs = Bandwidth.measure();
+        double gbsBefore = Bandwidth.measure();
         // the probe's 1 GiB buffer and the garbage of building the model are not the model's footprint: collect, let
         // the JVM hand the freed heap back, then restart the peak-RSS counter so it covers the model while it runs
         System.gc();
@@ -74,6 +79,9 @@ public final class Bench {
         long t1 = System.nanoTime();
         for (int i = 0; i < genTokens; i++) logits = tf.forward(new int[]{Sampler.argmax(logits)}, cache, false);
         double decodeS = (System.nanoTime() - t1) / 1e9;
+        long peakRss = peakRss(); // before the second probe's 1 GiB buffer
+        log.accept("measuring memory bandwidth again");
+        double gbsAfter = Bandwidth.measure(), gbs = Math.max(gbsBefore, gbsAfter);
 
         // decode streams every linear's weights (and the head) once per token
         long bytes = weightBytes(model);
@@ -82,8 +90,8 @@ public final class Bench {
         long head = (long) c.vocab() * c.hidden();
         double flops = 2.0 * (macs(model) - head) * promptTokens + 2.0 * head;
         double decodeTokS = genTokens / decodeS;
-        return new Result(Parallel.threads(), promptTokens / prefillS, decodeTokS, flops / prefillS / 1e9, gbs, bytes,
-                bound, decodeTokS / bound, peakRss());
+        return new Result(Parallel.threads(), promptTokens / prefillS, decodeTokS, flops / prefillS / 1e9, gbs, gbsBefore,
+                gbsAfter, bytes, bound, decodeTokS / bound, peakRss);
     }
 
     /**

@@ -63,11 +63,11 @@ final class Int8Gemv {
     static void run(byte[] x, int xOff, byte[] w, int wOff, int ldw, int k, int out, Int8Epilogue epilogue) {
         short[] xs = SCRATCH.get().x(k);
         int bound = k / STEP * STEP;
-        for (int b = 0; b < bound; b += STEP) // per step: even inputs, then odd ones
-            for (int j = 0; j < L; j++) {
-                xs[b + j] = x[xOff + b + 2 * j];
-                xs[b + L + j] = x[xOff + b + 2 * j + 1];
-            }
+        for (int b = 0; b < bound; b += STEP) { // per step: even inputs, then odd ones (read as int16 pairs, like W)
+            ShortVector pairs = ByteVector.fromArray(SB, x, xOff + b).reinterpretAsShorts();
+            even(pairs).intoArray(xs, b);
+            odd(pairs).intoArray(xs, b + L);
+        }
         for (int i = bound; i < k; i++) xs[i] = x[xOff + i];
         Parallel.forRange((out + CHUNK - 1) / CHUNK, (long) k * out, (c0, c1) -> {
             int[] acc = SCRATCH.get().acc;
