@@ -137,9 +137,7 @@ public final class Transformer {
         float[] x = s.x, tmp = s.tmp, q = s.q, k = s.k, v = s.v, att = s.att, a = s.a, b = s.b;
         // attention block
         Norms.apply(arch.norm(), layer.attnNorm, h, x, T, H, cfg.normEps());
-        run(layer.q, x, q, T);
-        run(layer.k, x, k, T);
-        run(layer.v, x, v, T);
+        runShared(x, T, new Linear[]{layer.q, layer.k, layer.v}, new float[][]{q, k, v});
         if (layer.qNorm != null) {
             Norms.rms(q, q, T * cfg.heads(), cfg.headDim(), 0, layer.qNorm.weight(), cfg.normEps());
             Norms.rms(k, k, T * cfg.kvHeads(), cfg.headDim(), 0, layer.kNorm.weight(), cfg.normEps());
@@ -155,8 +153,7 @@ public final class Transformer {
         // MLP block
         Norms.apply(arch.norm(), layer.mlpNorm, h, x, T, H, cfg.normEps());
         if (b != null) {
-            run(layer.gate, x, a, T);
-            run(layer.up, x, b, T);
+            runShared(x, T, new Linear[]{layer.gate, layer.up}, new float[][]{a, b});
             if (int8Engine) Activations.siluTimesFast(a, b, n);
             else Activations.siluTimes(a, b, n);
         } else {
@@ -186,6 +183,12 @@ public final class Transformer {
             if (model.positions() != null)
                 VectorOps.axpy(1f, model.positions(), (start + t + arch.positionOffset()) * H, h, t * H, H);
         }
+    }
+
+    /** Linears reading the same input x; each runs on its own where an observer watches them. */
+    private void runShared(float[] x, int tokens, Linear[] linears, float[][] ys) {
+        if (observer == null) linears[0].forwardShared(linears, x, tokens, ys);
+        else for (int i = 0; i < linears.length; i++) run(linears[i], x, ys[i], tokens);
     }
 
     private void run(Linear linear, float[] x, float[] y, int tokens) {

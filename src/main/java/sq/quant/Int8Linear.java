@@ -93,7 +93,7 @@ public final class Int8Linear implements Linear {
      * Per-thread buffers for the quantized input, reused by every Int8Linear on the thread (forward passes do not
      * nest): xq grows to the largest T x in seen; the scales array has exactly the length the kernels take.
      */
-    private static final class Scratch {
+    static final class Scratch {
         byte[] xq = new byte[0];
         float[] scales = new float[0];
 
@@ -116,13 +116,8 @@ public final class Int8Linear implements Linear {
     public void forward(float[] x, int tokens, float[] y) {
         int in = in(), out = out();
         Scratch s = SCRATCH.get();
-        byte[] xq = s.xq(tokens * in);                                                // x [T, in] as int8
-        float[] xScale = s.scales(activations == ActivationGranularity.PER_TOKEN ? tokens : 1); // [T] or [1]
-        switch (activations) {
-            case PER_TOKEN -> Int8Quantize.perToken(x, 0, tokens, in, xq, 0, xScale, 0);
-            case PER_TENSOR_DYNAMIC -> xScale[0] = Int8Quantize.perTensor(x, 0, tokens * in, xq, 0);
-            case PER_TENSOR_STATIC -> xScale[0] = Int8Quantize.perTensorStatic(x, 0, tokens * in, inputMax, xq, 0);
-        }
+        float[] xScale = quantizeInput(x, tokens, s);
+        byte[] xq = s.xq;
         if (weights.granularity() == WeightGranularity.PER_GROUP)
             Int8GroupedMatMul.matmul(xq, xScale, tokens, weights.data(), weights.offset(), weights.scales(), weights.groupSize(), bias,
                     in, out, y);
@@ -130,6 +125,51 @@ public final class Int8Linear implements Linear {
             Int8MatMul.matmul(xq, xScale, tokens, weights.data(), weights.offset(), packed, weights.scales(), bias, in, out, y);
         else
             Int8MatMul.matmul(xq, xScale, tokens, weights.data(), weights.offset(), weights.scales(), bias, in, out, y);
-        if (quantizeOutput) Quantizer.activations(y, tokens, out, activations, outputMax);
+        finishOutput(y, tokens);
+    }
+
+    @Override
+    public void forwardShared(Linear[] linears, float[] x, int tokens, float[][] ys) {
+        Int8SharedInput.forward(linears, x, tokens, ys);
+    }
+
+    /** x [T, in] as int8 into this thread's buffer ({@link #inputBuffer}); returns the scales: [T] per token, [1] per tensor. */
+    float[] quantizeInput(float[] x, int tokens, Scratch s) {
+        int in = in();
+        byte[] xq = s.xq(tokens * in);
+        float[] xScale = s.scales(activations == ActivationGranularity.PER_TOKEN ? tokens : 1);
+        switch (activations) {
+            case PER_TOKEN -> Int8Quantize.perToken(x, 0, tokens, in, xq, 0, xScale, 0);
+            case PER_TENSOR_DYNAMIC -> xScale[0] = Int8Quantize.perTensor(x, 0, tokens * in, xq, 0);
+            case PER_TENSOR_STATIC -> xScale[0] = Int8Quantize.perTensorStatic(x, 0, tokens * in, inputMax, xq, 0);
+        }
+        return xScale;
+    }
+
+    /** The output rounded through int8 where it feeds float attention BMMs (see the class comment). */
+    void finishOutput(float[] y, int tokens) {
+        if (quantizeOutput) Quantizer.activations(y, tokens, out(), activations, outputMax);
+    }
+
+    /** This thread's input buffers. */
+    static Scratch inputBuffer() {
+        return SCRATCH.get();
+    }
+
+    /**
+     * Whether other quantizes its input exactly as this one does (so the two can share one int8 copy of it): the
+     * same granularity and, for a static scale, the same calibrated max.
+     */
+    boolean sameInputQuantization(Int8Linear other) {
+        return activations == other.activations && in() == other.in()
+                && (activations != ActivationGranularity.PER_TENSOR_STATIC || Float.compare(inputMax, other.inputMax) == 0);
+    }
+
+    float[] bias() {
+        return bias;
+    }
+
+    boolean hasPackedWeights() {
+        return packed != null;
     }
 }
