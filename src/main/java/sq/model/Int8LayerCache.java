@@ -117,19 +117,22 @@ final class Int8LayerCache implements LayerCache {
         if (kvHeads % Parallel.threads() == 0) {
             Parallel.forRange(kvHeads, cost, (h0, h1) -> {
                 Scratch w = SCRATCH.get().heads(hd, maxRows, maxKeys);
-                for (int kvh = h0; kvh < h1; kvh++) attendHead(kvh, q8, sq, out, T, start, w);
+                for (int kvh = h0; kvh < h1; kvh++) attendHead(kvh, q8, sq, out, T, start, chunk, w);
             });
         } else {
             Scratch w = caller.heads(hd, maxRows, maxKeys);
-            for (int kvh = 0; kvh < kvHeads; kvh++) attendHead(kvh, q8, sq, out, T, start, w);
+            for (int kvh = 0; kvh < kvHeads; kvh++) attendHead(kvh, q8, sq, out, T, start, chunk, w);
         }
     }
 
-    /** The attention of kv head kvh's G query heads: q8, sq hold all T x heads quantized query rows. */
-    private void attendHead(int kvh, byte[] q8, float[] sq, float[] out, int T, int start, Scratch w) {
+    /**
+     * The attention of kv head kvh's G query heads, chunk tokens at a time: q8, sq hold all T x heads quantized query
+     * rows.
+     */
+    private void attendHead(int kvh, byte[] q8, float[] sq, float[] out, int T, int start, int chunk, Scratch w) {
         int heads = cfg.heads(), hd = cfg.headDim(), kvHeads = cfg.kvHeads(), G = heads / kvHeads;
         float scale = (float) (1.0 / Math.sqrt(hd));
-        int chunk = Math.max(1, ROWS / G), maxKeys = start + T;
+        int maxKeys = start + T;
         byte[] qg = w.qg, p8 = w.p8;
         float[] sqg = w.sqg, scores = w.scores, sp = w.sp, ks = w.ks, vs = w.vs;
         int[] colSum = w.colSum;

@@ -32,11 +32,7 @@ final class Softmax {
         for (int j = 0; j < n; j++) s[j] *= inv;
     }
 
-    static void fast(float[] s, int n) {
-        fast(s, 0, n);
-    }
-
-    /** The same on s[off, off + n). */
+    /** Softmax of s[off, off + n) in place. */
     static void fast(float[] s, int off, int n) {
         FloatVector mx = FloatVector.broadcast(S, Float.NEGATIVE_INFINITY);
         for (int j = 0; j < n; j += L) {

@@ -63,7 +63,7 @@ class Int8AttentionTest {
                     for (int i = 0; i < hd; i++) dot += q8[i] * k8[i];
                     p[j] = sq * sk * dot * (float) (1.0 / Math.sqrt(hd));
                 }
-                Softmax.fast(p, n);
+                Softmax.fast(p, 0, n);
                 for (int j = 0; j < n; j++) p[j] *= vs[j];
                 int[] p8 = new int[n];
                 float sp = quantizeUnsigned(p, n, p8);

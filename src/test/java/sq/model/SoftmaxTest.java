@@ -18,7 +18,7 @@ class SoftmaxTest {
         if (n > 2) s[1] = Float.NEGATIVE_INFINITY; // a masked score
         float[] ref = s.clone(), fast = s.clone();
         Softmax.inPlace(ref, n);
-        Softmax.fast(fast, n);
+        Softmax.fast(fast, 0, n);
         double total = 0;
         for (int i = 0; i < n; i++) {
             assertThat(fast[i]).as("p[%d]", i).isCloseTo(ref[i], org.assertj.core.data.Offset.offset(1e-6f * ref[i] + 1e-38f));
