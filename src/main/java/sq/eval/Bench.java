@@ -101,8 +101,7 @@ public final class Bench {
     public static long weightBytes(Model m) {
         long bytes = m.lmHead().weightBytes();
         for (Layer l : m.layers())
-            for (Linear x : new Linear[]{l.q, l.k, l.v, l.o, l.gate, l.up, l.down})
-                if (x != null) bytes += x.weightBytes();
+            for (Linear x : l.linears()) bytes += x.weightBytes();
         return bytes;
     }
 
@@ -110,8 +109,7 @@ public final class Bench {
     static long macs(Model m) {
         long n = (long) m.lmHead().in() * m.lmHead().out();
         for (Layer l : m.layers())
-            for (Linear x : new Linear[]{l.q, l.k, l.v, l.o, l.gate, l.up, l.down})
-                if (x != null) n += (long) x.in() * x.out();
+            for (Linear x : l.linears()) n += (long) x.in() * x.out();
         return n;
     }
 

@@ -8,6 +8,7 @@ import sq.io.Json;
 import sq.io.TensorSlice;
 import sq.model.Linear;
 import sq.model.Model;
+import sq.model.ModelConfig;
 import sq.model.ModelLoader;
 import sq.quant.ActivationGranularity;
 import sq.quant.Int8Linear;
@@ -67,11 +68,15 @@ public final class CompressedTensorsReader {
         };
         int groupSize = wg == WeightGranularity.PER_GROUP ? w.groupSize() : 0;
         Map<String, Float> outputMax = outputMaxima(ckpt.dir());
+        ModelConfig cfg = ModelLoader.readConfig(ckpt);
+        java.util.Set<String> bmmInputs = new java.util.HashSet<>();
+        for (int l = 0; l < cfg.layers(); l++) bmmInputs.addAll(cfg.architecture().layer(l).bmmInputs());
+        boolean transposed = cfg.architecture().transposedWeights();
         ModelLoader[] floats = new ModelLoader[1];
         ModelLoader loader = new ModelLoader(ckpt, (module, in, out) ->
                 ckpt.has(module + ".weight") && ckpt.get(module + ".weight").dtype().isFloat()
                         ? floats[0].linear(module, in, out) // in "ignore": left in floating point
-                        : int8Linear(ckpt, module, in, out, wg, groupSize, ag, outputMax));
+                        : int8Linear(ckpt, module, in, out, wg, groupSize, ag, outputMax, bmmInputs.contains(module), transposed));
         floats[0] = loader;
         Model model = loader.load();
         Int8Quantizer.oneArrayPerLayer(model);
@@ -79,10 +84,11 @@ public final class CompressedTensorsReader {
     }
 
     private static Linear int8Linear(Checkpoint c, String module, int in, int out, WeightGranularity wg, int groupSize,
-                                     ActivationGranularity ag, Map<String, Float> outputMax) {
+                                     ActivationGranularity ag, Map<String, Float> outputMax, boolean bmmInput, boolean transposed) {
         TensorSlice w = c.get(module + ".weight");
         if (w.dtype() != DType.I8) throw InputException.of(w.file(), "tensor '" + w.name() + "' has dtype " + w.dtype() + ", expected I8");
-        w.expectShape(out, in);
+        if (transposed) w.expectShape(in, out);
+        else w.expectShape(out, in);
         int groups = wg == WeightGranularity.PER_GROUP ? (in + groupSize - 1) / groupSize : 1;
         long[] scaleShape = switch (wg) {
             case PER_TENSOR -> new long[]{1};
@@ -90,19 +96,16 @@ public final class CompressedTensorsReader {
             case PER_GROUP -> new long[]{out, groups};
         };
         float[] scales = c.get(module + ".weight_scale").expectShape(scaleShape).toFloats();
-        var weights = new Quantizer.Int8Weights(w.toBytes(), scales, wg, wg == WeightGranularity.PER_GROUP ? groupSize : in, out, in);
+        byte[] q = transposed ? Quantizer.transpose(w.toBytes(), in, out) : w.toBytes();
+        var weights = new Quantizer.Int8Weights(q, scales, wg, wg == WeightGranularity.PER_GROUP ? groupSize : in, out, in);
         float[] bias = c.has(module + ".bias") ? c.get(module + ".bias").expectShape(out).toFloats() : null;
         float inputMax = ag == ActivationGranularity.PER_TENSOR_STATIC
                 ? Quantizer.maxForScale(c.get(module + ".input_scale").expectShape(1).toFloats()[0]) : 0;
         Float yMax = outputMax.get(module);
         // q/k/v outputs (the attention BMM inputs) are quantized as sq's presets do: dynamically, or statically with
         // the maxima our writer records; a foreign static checkpoint without them leaves those outputs in float
-        boolean quantizeOutput = isBmmInput(module) && (yMax != null || ag != ActivationGranularity.PER_TENSOR_STATIC);
+        boolean quantizeOutput = bmmInput && (yMax != null || ag != ActivationGranularity.PER_TENSOR_STATIC);
         return new Int8Linear(module, weights, bias, ag, inputMax, quantizeOutput, yMax == null ? 0 : yMax);
-    }
-
-    private static boolean isBmmInput(String module) {
-        return module.endsWith(".q_proj") || module.endsWith(".k_proj") || module.endsWith(".v_proj");
     }
 
     /** Static q/k/v output maxima from our smoothquant.json, if the folder has one. */

@@ -58,25 +58,25 @@ public final class CompressedTensorsWriter {
         Architecture arch = cfg.architecture();
         ObjectNode config = sourceDir != null ? (ObjectNode) Json.read(sourceDir.resolve("config.json")).deepCopy() : LlamaConfigJson.of(cfg);
         DType dtype = dtypeOf(config);
-        config.set("quantization_config", quantizationConfig(r.scheme()));
+        config.set("quantization_config", quantizationConfig(r.scheme(), ignored(arch)));
 
         List<SafetensorsWriter> shards = new ArrayList<>();
         shards.add(new SafetensorsWriter().metadata("format", "pt"));
         Sink sink = new Sink(shards);
-        sink.floats(arch.embedTokens() + ".weight", dtype, ((FloatEmbedding) m.embed()).table(), cfg.vocab(), cfg.hidden());
+        int D = cfg.block().embedDim();
+        sink.floats(arch.embedTokens() + ".weight", dtype, ((FloatEmbedding) m.embed()).table(), cfg.vocab(), D);
         if (m.positions() != null)
             sink.floats(arch.embedPositions() + ".weight", dtype, m.positions(), m.positions().length / cfg.hidden(), cfg.hidden());
+        if (m.embedNorm() != null) norm(sink, m.embedNorm(), dtype);
+        for (Linear p : new Linear[]{m.projectIn(), m.projectOut()}) if (p != null) floatLinear(sink, (DenseLinear) p, dtype);
+        boolean transposed = arch.transposedWeights();
         for (Layer l : m.layers()) {
-            norm(sink, l.attnNorm, DType.F32); // smoothed: not representable in bf16/f16 without breaking the identity
-            norm(sink, l.mlpNorm, DType.F32);
-            if (l.qNorm != null) norm(sink, l.qNorm, dtype);
-            if (l.kNorm != null) norm(sink, l.kNorm, dtype);
-            for (Linear lin : new Linear[]{l.q, l.k, l.v, l.o, l.gate, l.up, l.down})
-                if (lin != null) linear(sink, (DenseLinear) lin, r, dtype);
+            // smoothed norms in float32: not representable in bf16/f16 without breaking the identity
+            for (NormWeights n : l.norms()) norm(sink, n, r.factors().containsKey(n.name()) ? DType.F32 : dtype);
+            for (Linear lin : l.linears()) linear(sink, (DenseLinear) lin, r, dtype, transposed);
         }
-        norm(sink, m.finalNorm(), dtype);
-        if (!cfg.tiedEmbeddings())
-            sink.floats(arch.lmHead() + ".weight", dtype, ((DenseLinear) m.lmHead()).weight(), cfg.vocab(), cfg.hidden());
+        if (m.finalNorm() != null) norm(sink, m.finalNorm(), dtype);
+        if (!cfg.tiedEmbeddings()) floatLinear(sink, (DenseLinear) m.lmHead(), dtype);
 
         Files.writeString(dir.resolve("config.json"), Json.MAPPER.writerWithDefaultPrettyPrinter().writeValueAsString(config) + "\n");
         writeShards(shards, dir);
@@ -89,7 +89,14 @@ public final class CompressedTensorsWriter {
     }
 
     /** The quantization_config block of config.json. */
-    static ObjectNode quantizationConfig(Scheme s) {
+    /** Linears outside the decoder layers, which stay in floating point. */
+    static List<String> ignored(Architecture arch) {
+        List<String> l = new ArrayList<>(List.of(arch.lmHead()));
+        if (arch.projectIn() != null) l.addAll(List.of(arch.projectIn(), arch.projectOut()));
+        return l;
+    }
+
+    static ObjectNode quantizationConfig(Scheme s, List<String> ignore) {
         ObjectNode q = Json.MAPPER.createObjectNode();
         q.put("quant_method", "compressed-tensors").put("format", "int-quantized").put("quantization_status", "compressed");
         ObjectNode g = q.putObject("config_groups").putObject("group_0");
@@ -110,17 +117,23 @@ public final class CompressedTensorsWriter {
         if (isStatic) a.put("observer", "minmax");
         else a.putNull("observer");
         g.putNull("output_activations");
-        q.putArray("ignore").add("lm_head");
+        ArrayNode ig = q.putArray("ignore");
+        ignore.forEach(ig::add);
         q.putNull("kv_cache_scheme");
         q.putObject("sparsity_config");
         return q;
     }
 
-    private static void linear(Sink sink, DenseLinear d, SmoothQuant.Result r, DType dtype) {
+    /**
+     * An int8 linear: weight [out, in] ([in, out] where the architecture stores it so, GPT-2's Conv1D), its scales, the
+     * static input scale, the bias.
+     */
+    private static void linear(Sink sink, DenseLinear d, SmoothQuant.Result r, DType dtype, boolean transposed) {
         Scheme s = r.scheme();
         Quantizer.Int8Weights q = Quantizer.int8(d.weight(), d.out(), d.in(), s.weights(), s.groupSize());
         String p = d.name() + ".";
-        sink.add(p + "weight", DType.I8, q.q(), d.out(), d.in());
+        if (transposed) sink.add(p + "weight", DType.I8, Quantizer.transpose(q.q(), d.out(), d.in()), d.in(), d.out());
+        else sink.add(p + "weight", DType.I8, q.q(), d.out(), d.in());
         switch (s.weights()) {
             case PER_TENSOR -> sink.floats(p + "weight_scale", DType.F32, q.scales(), 1);
             case PER_CHANNEL -> sink.floats(p + "weight_scale", DType.F32, q.scales(), d.out(), 1);
@@ -129,6 +142,11 @@ public final class CompressedTensorsWriter {
         if (s.activations() == ActivationGranularity.PER_TENSOR_STATIC)
             sink.floats(p + "input_scale", DType.F32, new float[]{Quantizer.scale(r.smoothedStats().get(d.name()).inputMax())}, 1);
         if (d.bias() != null) sink.floats(p + "bias", dtype, d.bias(), d.out());
+    }
+
+    private static void floatLinear(Sink sink, DenseLinear d, DType dtype) {
+        sink.floats(d.name() + ".weight", dtype, d.weight(), d.out(), d.in());
+        if (d.bias() != null) sink.floats(d.name() + ".bias", dtype, d.bias(), d.out());
     }
 
     private static void norm(Sink sink, NormWeights n, DType dtype) {

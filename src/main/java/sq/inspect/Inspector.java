@@ -233,9 +233,7 @@ public final class Inspector {
     }
 
     static Linear linear(Layer layer, String name) {
-        for (Linear x : new Linear[]{layer.q, layer.k, layer.v, layer.o, layer.gate, layer.up, layer.down})
-            if (x != null && x.name().equals(name)) return x;
-        throw new IllegalStateException("layer has no linear " + name);
+        return layer.linear(name);
     }
 
     private static DenseLinear dense(Linear l) {

@@ -68,7 +68,7 @@ public final class MemoryCheck {
     public static long weightCount(ModelConfig c) {
         long n = c.parameterCount();
         Architecture a = c.architecture();
-        if (a.embedPositions() != null) n += ((long) c.maxPositions() + a.positionOffset()) * c.hidden();
+        if (a.embedPositions() != null) n += ((long) c.maxPositions() + c.block().positionOffset()) * c.hidden();
         // biases (OPT everywhere, Qwen2 on q/k/v), LayerNorm biases: at most one vector per linear / norm
         n += (long) c.layers() * (c.qDim() + 2L * c.kvDim() + 2L * c.hidden() + c.intermediate() + 2L * c.hidden());
         return n;
@@ -76,7 +76,7 @@ public final class MemoryCheck {
 
     /** Parameters of the decoder-layer linears (what an int8 engine stores as int8). */
     public static long linearCount(ModelConfig c) {
-        long mlp = (c.architecture().mlp() == Architecture.Mlp.SWIGLU ? 3L : 2L) * c.hidden() * c.intermediate();
+        long mlp = (c.block().gated() ? 3L : 2L) * c.hidden() * c.intermediate();
         return c.layers() * ((long) c.hidden() * c.qDim() * 2 + 2L * c.hidden() * c.kvDim() + mlp);
     }
 

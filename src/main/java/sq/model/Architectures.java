@@ -5,11 +5,17 @@ import sq.io.InputException;
 
 import java.nio.file.Path;
 import java.util.List;
+import java.util.function.Supplier;
 import java.util.stream.Collectors;
 
 /** The registry: config.json "architectures" -> our {@link Architecture}. */
 public final class Architectures {
-    public static final List<Architecture> ALL = List.of(new Llama(), new Qwen2(), new Qwen3(), new Opt());
+    /** One factory per family: each config gets a fresh instance (some keep config-dependent names). */
+    private static final List<Supplier<Architecture>> FAMILIES = List.of(Llama::new, Qwen2::new, Qwen3::new, Granite::new,
+            SmolLM3::new, Olmo2::new, Gemma::new, Phi3::new, Phi::new, Falcon::new, Bloom::new, Gpt2::new, GptNeoX::new, Opt::new);
+
+    /** An instance of each family (for listing what is supported). */
+    public static final List<Architecture> ALL = FAMILIES.stream().map(Supplier::get).toList();
 
     private Architectures() {
     }
@@ -23,8 +29,10 @@ public final class Architectures {
         JsonNode archs = config.get("architectures");
         String name = archs != null && archs.isArray() && !archs.isEmpty() && archs.get(0).isTextual() ? archs.get(0).asText() : null;
         if (name == null) throw InputException.of(file, "no 'architectures' entry; supported: " + supported());
-        for (Architecture a : ALL)
-            if (a.hfClasses().contains(name)) return checkSizes(a.parse(config, file), file);
+        for (Supplier<Architecture> f : FAMILIES) {
+            Architecture a = f.get();
+            if (a.hfClasses().contains(name)) return checkSizes(a.parse(new ConfigReader(config, file)), file);
+        }
         throw InputException.of(file, "unsupported architecture '" + name + "'; supported: " + supported());
     }
 
@@ -50,10 +58,10 @@ public final class Architectures {
         fits(file, "num_attention_heads x head_dim x hidden_size", (long) c.qDim() * c.hidden());
         fits(file, "intermediate_size x hidden_size", (long) c.intermediate() * c.hidden());
         if (c.architecture().embedPositions() != null)
-            fits(file, "max_position_embeddings x hidden_size", ((long) c.maxPositions() + c.architecture().positionOffset()) * c.hidden());
+            fits(file, "max_position_embeddings x hidden_size", ((long) c.maxPositions() + c.block().positionOffset()) * c.hidden());
         if (!(c.normEps() >= 0) || !Float.isFinite(c.normEps()))
             throw InputException.of(file, "norm epsilon " + c.normEps() + " must be a finite number >= 0");
-        if (c.architecture().usesRope() && !(c.ropeTheta() > 0 && Double.isFinite(c.ropeTheta())))
+        if (c.block().rope() != null && !(c.ropeTheta() > 0 && Double.isFinite(c.ropeTheta())))
             throw InputException.of(file, "'rope_theta' " + c.ropeTheta() + " must be a finite number > 0");
         return c;
     }

@@ -23,18 +23,22 @@ final class FloatLayerCache implements LayerCache {
     }
 
     @Override
-    public void attend(float[] q, float[] out, int T, int start) {
+    public void attend(float[] q, float[] out, int T, int start, Attention a) {
         int heads = cfg.heads(), hd = cfg.headDim(), kvDim = cfg.kvDim(), group = heads / cfg.kvHeads();
-        float scale = (float) (1.0 / Math.sqrt(hd));
+        float scale = a.scale();
+        boolean adjust = a.adjustsScores();
         Parallel.forRange(T * heads, (from, to) -> {
             float[] scores = new float[start + T];
             for (int job = from; job < to; job++) {
                 int t = job / heads, head = job % heads, kvOff = (head / group) * hd;
-                int qOff = t * cfg.qDim() + head * hd, n = start + t + 1;
-                for (int j = 0; j < n; j++) scores[j] = VectorOps.dot(q, qOff, keys, j * kvDim + kvOff, hd) * scale;
+                int qOff = t * cfg.qDim() + head * hd, first = a.firstKey(start + t), n = start + t + 1 - first;
+                for (int j = 0; j < n; j++) {
+                    float sc = VectorOps.dot(q, qOff, keys, (first + j) * kvDim + kvOff, hd) * scale;
+                    scores[j] = adjust ? a.adjust(sc, head, first + j) : sc;
+                }
                 Softmax.inPlace(scores, n);
                 Arrays.fill(out, qOff, qOff + hd, 0f);
-                for (int j = 0; j < n; j++) VectorOps.axpy(scores[j], values, j * kvDim + kvOff, out, qOff, hd);
+                for (int j = 0; j < n; j++) VectorOps.axpy(scores[j], values, (first + j) * kvDim + kvOff, out, qOff, hd);
             }
         });
     }

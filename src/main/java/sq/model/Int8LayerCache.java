@@ -104,7 +104,7 @@ final class Int8LayerCache implements LayerCache {
     }
 
     @Override
-    public void attend(float[] q, float[] out, int T, int start) {
+    public void attend(float[] q, float[] out, int T, int start, Attention a) {
         int heads = cfg.heads(), hd = cfg.headDim(), kvHeads = cfg.kvHeads(), G = heads / kvHeads;
         Scratch caller = SCRATCH.get().queries(T * heads, hd);
         byte[] q8 = caller.q8;
@@ -117,11 +117,11 @@ final class Int8LayerCache implements LayerCache {
         if (kvHeads % Parallel.threads() == 0) {
             Parallel.forRange(kvHeads, cost, (h0, h1) -> {
                 Scratch w = SCRATCH.get().heads(hd, maxRows, maxKeys);
-                for (int kvh = h0; kvh < h1; kvh++) attendHead(kvh, q8, sq, out, T, start, chunk, w);
+                for (int kvh = h0; kvh < h1; kvh++) attendHead(kvh, q8, sq, out, T, start, chunk, a, w);
             });
         } else {
             Scratch w = caller.heads(hd, maxRows, maxKeys);
-            for (int kvh = 0; kvh < kvHeads; kvh++) attendHead(kvh, q8, sq, out, T, start, chunk, w);
+            for (int kvh = 0; kvh < kvHeads; kvh++) attendHead(kvh, q8, sq, out, T, start, chunk, a, w);
         }
     }
 
@@ -129,9 +129,10 @@ final class Int8LayerCache implements LayerCache {
      * The attention of kv head kvh's G query heads, chunk tokens at a time: q8, sq hold all T x heads quantized query
      * rows.
      */
-    private void attendHead(int kvh, byte[] q8, float[] sq, float[] out, int T, int start, int chunk, Scratch w) {
+    private void attendHead(int kvh, byte[] q8, float[] sq, float[] out, int T, int start, int chunk, Attention a, Scratch w) {
         int heads = cfg.heads(), hd = cfg.headDim(), kvHeads = cfg.kvHeads(), G = heads / kvHeads;
-        float scale = (float) (1.0 / Math.sqrt(hd));
+        float scale = a.scale();
+        boolean adjust = a.adjustsScores();
         int maxKeys = start + T;
         byte[] qg = w.qg, p8 = w.p8;
         float[] sqg = w.sqg, scores = w.scores, sp = w.sp, ks = w.ks, vs = w.vs;
@@ -156,8 +157,10 @@ final class Int8LayerCache implements LayerCache {
             });
             Parallel.forRange(R, 8L * R * N, (r0, r1) -> {
                 for (int r = r0; r < r1; r++) {
-                    int n = limit0 + r / G;
-                    Softmax.fast(scores, r * N, n);
+                    int n = limit0 + r / G, lo = a.firstKey(n - 1), head = kvh * G + r % G;
+                    if (adjust) for (int j = lo; j < n; j++) scores[r * N + j] = a.adjust(scores[r * N + j], head, j);
+                    Softmax.fast(scores, r * N + lo, n - lo);
+                    java.util.Arrays.fill(scores, r * N, r * N + lo, 0f); // keys before the sliding window
                     sp[r] = shiftedUnsigned(scores, r * N, vs, n, N, p8, r * N);
                 }
             });

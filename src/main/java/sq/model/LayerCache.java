@@ -10,9 +10,9 @@ public interface LayerCache {
 
     /**
      * Attention of T queries at positions start..start+T-1 against cache rows 0..start+t (causal).
-     * q, out: [T, heads*headDim].
+     * q, out: [T, heads*headDim]; a: the layer's scale, window, soft-cap and ALiBi.
      */
-    void attend(float[] q, float[] out, int tokens, int start);
+    void attend(float[] q, float[] out, int tokens, int start, Attention a);
 
     static LayerCache create(ModelConfig cfg, int capacity, boolean int8) {
         return int8 ? new Int8LayerCache(cfg, capacity) : new FloatLayerCache(cfg, capacity);

@@ -17,7 +17,23 @@ public interface LayerSource {
     /** Decoder layer i, materialized now. */
     Layer layer(int i);
 
+    /** The norm before the head, or null. */
     NormWeights finalNorm();
+
+    /** The norm after the embeddings (Bloom), or null. */
+    default NormWeights embedNorm() {
+        return null;
+    }
+
+    /** embedDim -> hidden after the embeddings (OPT-350m), or null. */
+    default Linear projectIn() {
+        return null;
+    }
+
+    /** hidden -> embedDim before the head, or null. */
+    default Linear projectOut() {
+        return null;
+    }
 
     /**
      * The output projection. Tied: {@code embed.tiedHead(..)}, over the rows of embed (which may be a quantized form
@@ -31,7 +47,7 @@ public interface LayerSource {
         Embedding embed = embed();
         java.util.List<Layer> layers = new java.util.ArrayList<>(c.layers());
         for (int i = 0; i < c.layers(); i++) layers.add(layer(i));
-        return new Model(c, embed, positions(), layers, finalNorm(), lmHead(embed));
+        return new Model(c, embed, positions(), layers, finalNorm(), lmHead(embed), embedNorm(), projectIn(), projectOut());
     }
 
     /** A model already in memory as a source. */
@@ -55,6 +71,18 @@ public interface LayerSource {
 
             public NormWeights finalNorm() {
                 return m.finalNorm();
+            }
+
+            public NormWeights embedNorm() {
+                return m.embedNorm();
+            }
+
+            public Linear projectIn() {
+                return m.projectIn();
+            }
+
+            public Linear projectOut() {
+                return m.projectOut();
             }
 
             /** The model's own head, unless tied rows are asked for over another (e.g. quantized) embedding. */

@@ -2,7 +2,10 @@ package sq.model;
 
 import java.util.List;
 
-/** Llama (also TinyLlama, SmolLM, and Mistral without sliding window): biases only where the checkpoint has them. */
+/**
+ * Llama 1-3 (also TinyLlama, SmolLM) and Mistral (sliding window from its config): biases only where the checkpoint
+ * has them; RoPE scaling as the config says (llama3, linear, yarn, ...).
+ */
 public final class Llama extends LlamaFamily {
     @Override
     public List<String> hfClasses() {

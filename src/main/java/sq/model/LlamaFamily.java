@@ -3,67 +3,63 @@ package sq.model;
 import com.fasterxml.jackson.databind.JsonNode;
 import sq.io.InputException;
 
-import java.nio.file.Path;
-import java.util.List;
-
 /**
- * Llama-style decoders (RMSNorm, RoPE, grouped-query attention, SwiGLU), the shared base of Llama, Qwen2 and Qwen3.
- * Smoothing groups: input_layernorm -> q,k,v and post_attention_layernorm -> gate,up.
+ * Decoders laid out as Llama's (model.layers.i.self_attn.q/k/v/o_proj, mlp.gate/up/down_proj, RMSNorm, RoPE, GQA),
+ * the base of Llama, Mistral, Qwen2/3, Granite, SmolLM3, OLMo 2, Gemma 1-3 and Phi-3: each declares what its config
+ * adds in {@link #variant}.
  */
 abstract class LlamaFamily extends Architecture {
+    Block.QkNorm qkNorm = Block.QkNorm.NONE;
+    boolean fused;
 
     @Override
-    public ModelConfig parse(JsonNode c, Path file) {
-        String act = textField(c, file, "hidden_act", "silu");
-        if (!act.equals("silu")) throw InputException.of(file, "hidden_act '" + act + "' is not supported (only silu)");
-        JsonNode sw = c.get("sliding_window");
-        if (sw != null && !sw.isNull() && boolField(c, file, "use_sliding_window", true))
-            throw InputException.of(file, "sliding-window attention (sliding_window=" + sw + ") is not supported");
-        String ropeKey = c.has("rope_parameters") ? "rope_parameters" : "rope_scaling";
-        JsonNode rope = c.get(ropeKey);
-        double theta = numField(c, file, "rope_theta", 10000.0);
-        if (rope != null && !rope.isNull()) {
-            if (!rope.isObject()) throw InputException.of(file, "'" + ropeKey + "' must be an object or null, got " + rope);
-            String type = textField(rope, file, "rope_type", textField(rope, file, "type", "default"));
-            if (!type.equals("default"))
-                throw InputException.of(file, "rope type '" + type + "' is not supported (only default RoPE)");
-            theta = numField(rope, file, "rope_theta", theta);
+    public ModelConfig parse(ConfigReader r) {
+        int hidden = r.integer("hidden_size"), layers = r.integer("num_hidden_layers"), heads = r.integer("num_attention_heads");
+        int kvHeads = r.integer("num_key_value_heads", heads);
+        int headDim = r.has("head_dim") ? r.integer("head_dim") : headDim(r, hidden, heads);
+        int maxPositions = r.integer("max_position_embeddings", 2048);
+        Block.Builder b = Block.builder();
+        b.activation = activation(r, activationKey(), "silu");
+        r.bool("attention_bias", false); // biases are read where the checkpoint has them
+        r.bool("mlp_bias", false);
+        JsonNode rope = RopeConfig.params(r);
+        b.rotaryDim = RopeConfig.rotaryDim(r, rope, headDim);
+        variant(r, b, hidden, headDim, layers, maxPositions);
+        if (b.rope == null && b.positions == Block.Positions.ROPE) b.rope = RopeConfig.scaling(r, rope, b.rotaryDim, maxPositions);
+        if (b.windows == null) b.windows = SlidingWindows.of(r, layers);
+        b.layout = layout;
+        b.qkNorm = qkNorm;
+        if (fused) {
+            b.qkvGroups = 1;
+            b.fusedGateUp = true;
         }
-        int hidden = intField(c, file, "hidden_size");
-        int heads = intField(c, file, "num_attention_heads");
-        int kvHeads = intField(c, file, "num_key_value_heads", heads);
-        if (heads % kvHeads != 0)
-            throw InputException.of(file, "num_attention_heads " + heads + " is not a multiple of num_key_value_heads " + kvHeads);
-        if (c.path("head_dim").isMissingNode() || c.path("head_dim").isNull())
-            if (hidden % heads != 0)
-                throw InputException.of(file, "hidden_size " + hidden + " is not a multiple of num_attention_heads " + heads + " (and no head_dim)");
-        int headDim = intField(c, file, "head_dim", hidden / heads);
-        if (headDim % 2 != 0) throw InputException.of(file, "head_dim " + headDim + " must be even for RoPE");
-        return new ModelConfig(this, hidden, intField(c, file, "num_hidden_layers"), heads, kvHeads, headDim,
-                intField(c, file, "intermediate_size"), intField(c, file, "vocab_size"),
-                intField(c, file, "max_position_embeddings", 2048),
-                (float) numField(c, file, "rms_norm_eps", 1e-6), theta,
-                boolField(c, file, "tie_word_embeddings", false), optInt(c, "bos_token_id"), optInt(c, "eos_token_id"));
+        return config(r, hidden, layers, heads, kvHeads, headDim, r.integer("intermediate_size"), r.integer("vocab_size"),
+                maxPositions, (float) r.number("rms_norm_eps", 1e-6), r.bool("tie_word_embeddings", false), b);
+    }
+
+    /** The config key of the MLP's activation. */
+    String activationKey() {
+        return "hidden_act";
+    }
+
+    /** What this family's config adds to a Llama block (fields of this instance and of the block). */
+    void variant(ConfigReader r, Block.Builder b, int hidden, int headDim, int layers, int maxPositions) {
     }
 
     @Override
     public LayerNames layer(int i) {
         String p = "model.layers." + i + ".";
-        return new LayerNames(p + "input_layernorm", p + "self_attn.q_proj", p + "self_attn.k_proj", p + "self_attn.v_proj",
-                p + "self_attn.o_proj", qkNorm() ? p + "self_attn.q_norm" : null, qkNorm() ? p + "self_attn.k_norm" : null,
-                p + "post_attention_layernorm", p + "mlp.gate_proj", p + "mlp.up_proj", p + "mlp.down_proj");
-    }
-
-    /** Qwen3 normalizes each head of q and k with its own RMSNorm before RoPE. */
-    boolean qkNorm() {
-        return false;
-    }
-
-    @Override
-    public List<SmoothingGroup> smoothingGroups(int layer) {
-        LayerNames n = layer(layer);
-        return List.of(new SmoothingGroup(n.attnNorm(), n.q(), n.k(), n.v()),
-                new SmoothingGroup(n.mlpNorm(), n.gate(), n.up()));
+        boolean sandwich = layout == Block.Layout.SANDWICH, post = layout == Block.Layout.POST_NORM;
+        String attnNorm = post ? null : p + "input_layernorm";
+        String postAttn = sandwich || post ? p + "post_attention_layernorm" : null;
+        String mlpNorm = post ? null : sandwich ? p + "pre_feedforward_layernorm" : p + "post_attention_layernorm";
+        String postMlp = sandwich || post ? p + "post_feedforward_layernorm" : null;
+        boolean qk = qkNorm != Block.QkNorm.NONE;
+        return new LayerNames(attnNorm, postAttn, mlpNorm, postMlp, qk ? p + "self_attn.q_norm" : null, qk ? p + "self_attn.k_norm" : null,
+                fused ? null : p + "self_attn.q_proj", fused ? null : p + "self_attn.k_proj", fused ? null : p + "self_attn.v_proj",
+                fused ? p + "self_attn.qkv_proj" : null, p + "self_attn.o_proj",
+                fused ? null : p + "mlp.gate_proj", fused ? null : p + "mlp.up_proj", fused ? p + "mlp.gate_up_proj" : null,
+                p + "mlp.down_proj");
     }
 
     @Override
@@ -76,13 +72,9 @@ abstract class LlamaFamily extends Architecture {
         return "model.norm";
     }
 
-    @Override
-    public Norm norm() {
-        return Norm.RMS;
-    }
-
-    @Override
-    public Mlp mlp() {
-        return Mlp.SWIGLU;
+    /** Refuses bidirectional (encoder-style) attention, which some decoder configs can switch on. */
+    static void causalOnly(ConfigReader r) {
+        if (r.bool("use_bidirectional_attention", false))
+            throw InputException.of(r.file(), "'use_bidirectional_attention' = true is not supported (causal decoders only)");
     }
 }

@@ -65,37 +65,37 @@ public final class ModelLoader implements LayerSource {
     public ModelLoader checkTensors() {
         if (checked) return this;
         Architecture a = cfg.architecture();
-        int h = cfg.hidden();
-        check(a.embedTokens() + ".weight", cfg.vocab(), h);
-        if (a.embedPositions() != null) check(a.embedPositions() + ".weight", (long) cfg.maxPositions() + a.positionOffset(), h);
+        Block b = cfg.block();
+        int h = cfg.hidden(), D = b.embedDim();
+        check(a.embedTokens() + ".weight", cfg.vocab(), D);
+        if (a.embedPositions() != null) check(a.embedPositions() + ".weight", (long) cfg.maxPositions() + b.positionOffset(), h);
+        if (b.embedNorm()) checkNorm(a.embedNorm(), h);
+        if (a.projectIn() != null) {
+            checkLinear(a.projectIn(), D, h);
+            checkLinear(a.projectOut(), h, D);
+        }
         for (int i = 0; i < cfg.layers(); i++) {
             LayerNames n = a.layer(i);
-            checkNorm(n.attnNorm(), h);
-            checkNorm(n.mlpNorm(), h);
-            if (n.qNorm() != null) checkNorm(n.qNorm(), cfg.headDim());
-            if (n.kNorm() != null) checkNorm(n.kNorm(), cfg.headDim());
+            for (String norm : new String[]{n.attnNorm(), n.postAttnNorm(), n.mlpNorm(), n.postMlpNorm()}) if (norm != null) checkNorm(norm, h);
+            if (n.qNorm() != null) checkNorm(n.qNorm(), cfg.qkNormWidth(false));
+            if (n.kNorm() != null) checkNorm(n.kNorm(), cfg.qkNormWidth(true));
             if (linears != null) continue;
-            checkLinear(n.q(), h, cfg.qDim());
-            checkLinear(n.k(), h, cfg.kvDim());
-            checkLinear(n.v(), h, cfg.kvDim());
-            checkLinear(n.o(), cfg.qDim(), h);
-            if (a.mlp() == Architecture.Mlp.SWIGLU) checkLinear(n.gate(), h, cfg.intermediate());
-            checkLinear(n.up(), h, cfg.intermediate());
-            checkLinear(n.down(), cfg.intermediate(), h);
+            for (ModelConfig.LinearShape s : cfg.linearShapes(i)) checkLinear(s.name(), s.in(), s.out());
         }
-        checkNorm(a.finalNorm(), h);
-        if (!cfg.tiedEmbeddings()) checkLinear(a.lmHead(), h, cfg.vocab());
+        if (b.finalNorm()) checkNorm(a.finalNorm(), h);
+        if (!cfg.tiedEmbeddings()) checkLinear(a.lmHead(), D, cfg.vocab());
         checked = true;
         return this;
     }
 
     private void checkNorm(String module, int dim) {
         check(module + ".weight", dim);
-        if (cfg.architecture().norm() == Architecture.Norm.LAYER) check(module + ".bias", dim);
+        if (cfg.block().norm() == Architecture.Norm.LAYER && ckpt.has(module + ".bias")) check(module + ".bias", dim);
     }
 
     private void checkLinear(String module, int in, int out) {
-        check(module + ".weight", out, in);
+        if (cfg.architecture().transposedWeights()) check(module + ".weight", in, out);
+        else check(module + ".weight", out, in);
         if (ckpt.has(module + ".bias")) check(module + ".bias", out);
     }
 
@@ -127,38 +127,56 @@ public final class ModelLoader implements LayerSource {
     @Override
     public Embedding embed() {
         checkTensors();
-        return new FloatEmbedding(tensor(cfg.architecture().embedTokens() + ".weight", cfg.vocab(), cfg.hidden()), cfg.vocab(), cfg.hidden());
+        int D = cfg.block().embedDim();
+        return new FloatEmbedding(tensor(cfg.architecture().embedTokens() + ".weight", cfg.vocab(), D), cfg.vocab(), D);
     }
 
     @Override
     public float[] positions() {
         Architecture a = cfg.architecture();
         return a.embedPositions() == null ? null
-                : tensor(a.embedPositions() + ".weight", cfg.maxPositions() + a.positionOffset(), cfg.hidden());
+                : tensor(a.embedPositions() + ".weight", cfg.maxPositions() + cfg.block().positionOffset(), cfg.hidden());
+    }
+
+    @Override
+    public NormWeights embedNorm() {
+        return cfg.block().embedNorm() ? norm(cfg.architecture().embedNorm(), cfg.hidden()) : null;
+    }
+
+    @Override
+    public Linear projectIn() {
+        String p = cfg.architecture().projectIn();
+        return p == null ? null : linear(p, cfg.block().embedDim(), cfg.hidden());
+    }
+
+    @Override
+    public Linear projectOut() {
+        String p = cfg.architecture().projectOut();
+        return p == null ? null : linear(p, cfg.hidden(), cfg.block().embedDim());
     }
 
     @Override
     public Layer layer(int i) {
         LayerNames n = cfg.architecture().layer(i);
         int h = cfg.hidden();
-        boolean gated = cfg.architecture().mlp() == Architecture.Mlp.SWIGLU;
         LinearReader r = linears != null ? linears : this::linear;
-        return new Layer(norm(n.attnNorm(), h), n.qNorm() == null ? null : norm(n.qNorm(), cfg.headDim()),
-                n.kNorm() == null ? null : norm(n.kNorm(), cfg.headDim()), norm(n.mlpNorm(), h),
-                r.read(n.q(), h, cfg.qDim()), r.read(n.k(), h, cfg.kvDim()), r.read(n.v(), h, cfg.kvDim()),
-                r.read(n.o(), cfg.qDim(), h), gated ? r.read(n.gate(), h, cfg.intermediate()) : null,
-                r.read(n.up(), h, cfg.intermediate()), r.read(n.down(), cfg.intermediate(), h));
+        java.util.Map<String, Linear> read = new java.util.HashMap<>();
+        for (ModelConfig.LinearShape s : cfg.linearShapes(i)) read.put(s.name(), r.read(s.name(), s.in(), s.out()));
+        return new Layer(norm(n.attnNorm(), h), norm(n.postAttnNorm(), h), norm(n.mlpNorm(), h), norm(n.postMlpNorm(), h),
+                norm(n.qNorm(), cfg.qkNormWidth(false)), norm(n.kNorm(), cfg.qkNormWidth(true)),
+                read.get(n.q()), read.get(n.k()), read.get(n.v()), read.get(n.qkv()), read.get(n.o()), read.get(n.gate()),
+                read.get(n.up()), read.get(n.gateUp()), read.get(n.down()));
     }
 
     @Override
     public NormWeights finalNorm() {
-        return norm(cfg.architecture().finalNorm(), cfg.hidden());
+        return cfg.block().finalNorm() ? norm(cfg.architecture().finalNorm(), cfg.hidden()) : null;
     }
 
     @Override
     public Linear lmHead(Embedding embed) {
         String name = cfg.architecture().lmHead();
-        return cfg.tiedEmbeddings() ? embed.tiedHead(name) : linear(name, cfg.hidden(), cfg.vocab());
+        return cfg.tiedEmbeddings() ? embed.tiedHead(name) : linear(name, cfg.block().embedDim(), cfg.vocab());
     }
 
     /** A float tensor, shape and dtype checked. */
@@ -170,14 +188,26 @@ public final class ModelLoader implements LayerSource {
         return t.toFloats();
     }
 
+    /** A norm's gain (and LayerNorm bias where present), or null for an absent module. */
     private NormWeights norm(String module, int dim) {
-        float[] b = cfg.architecture().norm() == Architecture.Norm.LAYER ? tensor(module + ".bias", dim) : null;
+        if (module == null) return null;
+        String bias = module + ".bias";
+        float[] b = cfg.block().norm() == Architecture.Norm.LAYER && ckpt.has(bias) ? tensor(bias, dim) : null;
         return new NormWeights(module, tensor(module + ".weight", dim), b);
     }
 
-    /** A float linear: module.weight [out, in] and module.bias [out] where present. */
+    /** A float linear: module.weight [out, in] ([in, out] for GPT-2's Conv1D, transposed here) and module.bias [out] where present. */
     public Linear linear(String module, int in, int out) {
         String bias = module + ".bias";
-        return new DenseLinear(module, tensor(module + ".weight", out, in), ckpt.has(bias) ? tensor(bias, out) : null, in, out);
+        float[] w;
+        if (cfg.architecture().transposedWeights()) {
+            float[] t = tensor(module + ".weight", in, out);
+            w = new float[t.length];
+            for (int i = 0; i < in; i++)
+                for (int o = 0; o < out; o++) w[o * in + i] = t[i * out + o];
+        } else {
+            w = tensor(module + ".weight", out, in);
+        }
+        return new DenseLinear(module, w, ckpt.has(bias) ? tensor(bias, out) : null, in, out);
     }
 }

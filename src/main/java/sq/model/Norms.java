@@ -14,16 +14,22 @@ final class Norms {
 
     /** y[r] = x[r] / sqrt(mean(x[r]^2) + eps) * w, for rows of width dim starting at offsets off + r*dim. */
     static void rms(float[] x, float[] y, int rows, int dim, int off, float[] w, float eps) {
-        Parallel.forRange(rows, 4L * rows * dim, (r0, r1) -> rmsRows(x, y, r0, r1, dim, off, w, eps));
+        rms(x, y, rows, dim, off, w, eps, false);
     }
 
-    private static void rmsRows(float[] x, float[] y, int r0, int r1, int dim, int off, float[] w, float eps) {
+    /** The same with gains (1 + w) where unitOffset (Gemma's zero-centred gains, 1 + w taken in float32 as there). */
+    static void rms(float[] x, float[] y, int rows, int dim, int off, float[] w, float eps, boolean unitOffset) {
+        Parallel.forRange(rows, 4L * rows * dim, (r0, r1) -> rmsRows(x, y, r0, r1, dim, off, w, eps, unitOffset));
+    }
+
+    private static void rmsRows(float[] x, float[] y, int r0, int r1, int dim, int off, float[] w, float eps, boolean unitOffset) {
         for (int r = r0; r < r1; r++) {
             int base = off + r * dim;
             double ss = 0;
             for (int i = 0; i < dim; i++) ss += (double) x[base + i] * x[base + i];
             float inv = (float) (1.0 / Math.sqrt((float) (ss / dim) + eps));
-            for (int i = 0; i < dim; i++) y[base + i] = w[i] * (x[base + i] * inv);
+            if (unitOffset) for (int i = 0; i < dim; i++) y[base + i] = (1f + w[i]) * (x[base + i] * inv);
+            else for (int i = 0; i < dim; i++) y[base + i] = w[i] * (x[base + i] * inv);
         }
     }
 
@@ -44,12 +50,17 @@ final class Norms {
                 var += d * d;
             }
             double inv = 1.0 / Math.sqrt(var / dim + eps);
-            for (int i = 0; i < dim; i++) y[base + i] = (float) ((x[base + i] - mean) * inv) * w[i] + b[i];
+            if (b == null) for (int i = 0; i < dim; i++) y[base + i] = (float) ((x[base + i] - mean) * inv) * w[i];
+            else for (int i = 0; i < dim; i++) y[base + i] = (float) ((x[base + i] - mean) * inv) * w[i] + b[i];
         }
     }
 
+    /** Rows of width dim of x through the norm n into y (y may be x). */
     static void apply(Architecture.Norm kind, NormWeights n, float[] x, float[] y, int rows, int dim, float eps) {
-        if (kind == Architecture.Norm.RMS) rms(x, y, rows, dim, 0, n.weight(), eps);
-        else layer(x, y, rows, dim, n.weight(), n.bias(), eps);
+        switch (kind) {
+            case RMS -> rms(x, y, rows, dim, 0, n.weight(), eps, false);
+            case RMS_UNIT_OFFSET -> rms(x, y, rows, dim, 0, n.weight(), eps, true);
+            case LAYER -> layer(x, y, rows, dim, n.weight(), n.bias(), eps);
+        }
     }
 }

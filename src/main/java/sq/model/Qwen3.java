@@ -4,13 +4,12 @@ import java.util.List;
 
 /** Qwen3: Llama layout plus per-head RMSNorm on q and k (q_norm, k_norm) before RoPE; explicit head_dim. */
 public final class Qwen3 extends LlamaFamily {
-    @Override
-    public List<String> hfClasses() {
-        return List.of("Qwen3ForCausalLM");
+    public Qwen3() {
+        qkNorm = Block.QkNorm.PER_HEAD;
     }
 
     @Override
-    boolean qkNorm() {
-        return true;
+    public List<String> hfClasses() {
+        return List.of("Qwen3ForCausalLM");
     }
 }

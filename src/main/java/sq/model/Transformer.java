@@ -5,12 +5,13 @@ import sq.kernels.Activations;
 import sq.kernels.VectorOps;
 
 /**
- * The shared forward pass of every decoder-only architecture we support (pre-norm blocks):
+ * The shared forward pass of every decoder-only architecture we support; what differs is data ({@link Block}):
  * <pre>
- *   h = embed(tokens) [+ positions]
- *   per layer:  h += o(attention(rope(q(n1(h))), rope(k(n1(h))), v(n1(h))))     n1 = attnNorm
- *               h += mlp(n2(h))                                                 n2 = mlpNorm
- *   logits = lmHead(finalNorm(h))
+ *   h = embedNorm(projectIn(embed(tokens)) * embedScale [+ positions])
+ *   per layer, e.g. pre-norm:  h += r * o(attention(rope(q(n1 h)), rope(k(n1 h)), v(n1 h)))     n1 = attnNorm
+ *                              h += r * mlp(n2 h)                                                n2 = mlpNorm
+ *     (sandwich, post-norm, post-LN and parallel blocks: {@link Block.Layout})
+ *   logits = softcap(lmHead(projectOut(finalNorm(h))) / logitScale)
  * </pre>
  * All prompt tokens go through each layer at once (batched prefill); decode is the same code with T = 1.
  * One forward pass at a time: the working arrays are reused from call to call (use one Transformer per thread).
@@ -18,8 +19,9 @@ import sq.kernels.VectorOps;
 public final class Transformer {
     private final Model model;
     private final ModelConfig cfg;
-    private final Architecture arch;
-    private final Rope rope;
+    private final Block block;
+    private final Rope rope, localRope;
+    private final Attention[] attention; // per layer
     private final boolean int8Engine;
     private LinearObserver observer;
 
@@ -36,8 +38,13 @@ public final class Transformer {
         this.int8Engine = int8Engine;
         this.model = model;
         this.cfg = model.config();
-        this.arch = cfg.architecture();
-        this.rope = arch.usesRope() ? new Rope(cfg.headDim(), cfg.ropeTheta(), cfg.maxPositions()) : null;
+        this.block = cfg.block();
+        this.rope = block.rope() == null ? null : new Rope(block.rope(), cfg.headDim(), block.rotaryDim());
+        this.localRope = block.localRope() == null ? null : new Rope(block.localRope(), cfg.headDim(), block.rotaryDim());
+        float[] slopes = block.positions() == Block.Positions.ALIBI ? Attention.alibiSlopes(cfg.heads()) : null;
+        attention = new Attention[cfg.layers()];
+        for (int l = 0; l < attention.length; l++)
+            attention[l] = new Attention(block.attnScale(), block.attnSoftcap(), block.window(l), slopes);
     }
 
     public Model model() {
@@ -67,26 +74,37 @@ public final class Transformer {
      */
     private final class Scratch {
         final int T;
-        final float[] h, x, tmp;        // [T, hidden]: hidden states, normed input, block output
+        final float[] h, x, tmp, tmp2;  // [T, hidden]: hidden states, normed input, block outputs (tmp2: parallel MLP)
         final float[] q, att;           // [T, qDim]: queries, attention output
         final float[] k, v;             // [T, kvDim]
-        final float[] a, b;             // [T, intermediate]: MLP gate (or up) and up; b null without SwiGLU
-        final float[] last;             // [hidden]: the last token's normed state, for the head
+        final float[] qkv;              // [T, qDim + 2 kvDim]: a fused projection's output, or null
+        final float[] a, b;             // [T, intermediate]: MLP gate (or up) and up; b null without a gated MLP
+        final float[] gu;               // [T, 2 intermediate]: a fused gate_up's output, or null
+        final float[] e;                // [T, embedDim]: the projected ends (OPT-350m), or null
+        final float[] last;             // [embedDim]: the last token's head input
 
         Scratch(int T) {
             this.T = T;
-            int H = cfg.hidden();
+            int H = cfg.hidden(), D = block.embedDim(), I = cfg.intermediate();
             h = new float[T * H];
             x = new float[T * H];
             tmp = new float[T * H];
+            tmp2 = parallel() ? new float[T * H] : null;
             q = new float[T * cfg.qDim()];
             att = new float[T * cfg.qDim()];
             k = new float[T * cfg.kvDim()];
             v = new float[T * cfg.kvDim()];
-            a = new float[T * cfg.intermediate()];
-            b = arch.mlp() == Architecture.Mlp.SWIGLU ? new float[T * cfg.intermediate()] : null;
-            last = new float[H];
+            qkv = block.fusedQkv() ? new float[T * (cfg.qDim() + 2 * cfg.kvDim())] : null;
+            a = new float[T * I];
+            b = block.gated() ? new float[T * I] : null;
+            gu = block.fusedGateUp() ? new float[2 * T * I] : null;
+            e = D != H ? new float[T * D] : null;
+            last = new float[D];
         }
+    }
+
+    private boolean parallel() {
+        return block.layout() == Block.Layout.PARALLEL || block.layout() == Block.Layout.PARALLEL_TWO_NORMS;
     }
 
     private Scratch scratch;
@@ -102,87 +120,176 @@ public final class Transformer {
      * @return logits [T, vocab] when allLogits, else [vocab] for the last token only (a new array the caller keeps)
      */
     public float[] forward(int[] tokens, KvCache cache, boolean allLogits) {
-        int T = tokens.length, H = cfg.hidden(), start = cache.length();
+        int T = tokens.length, H = cfg.hidden(), D = block.embedDim(), start = cache.length();
         if (T == 0) throw new IllegalArgumentException("no tokens");
         if (start + T > cache.capacity())
             throw new InputException("sequence of " + (start + T) + " tokens exceeds the context of " + cache.capacity());
         Scratch s = scratch(T);
-        embed(tokens, start, s.h);
-        for (int l = 0; l < cfg.layers(); l++) runLayer(model.layers().get(l), s.h, T, cache.layers[l], start, s);
+        embed(tokens, start, s.h, s);
+        for (int l = 0; l < cfg.layers(); l++) runLayer(l, model.layers().get(l), s.h, T, cache.layers[l], start, s);
         cache.advance(T);
-        Norms.apply(arch.norm(), model.finalNorm(), s.h, s.x, T, H, cfg.normEps());
-        Linear head = model.lmHead();
-        if (allLogits) {
-            float[] logits = new float[T * cfg.vocab()];
-            head.forward(s.x, T, logits);
-            return logits;
+        if (model.finalNorm() != null) norm(model.finalNorm(), s.h, s.x, T, H);
+        else System.arraycopy(s.h, 0, s.x, 0, T * H);
+        float[] in = s.x;
+        if (model.projectOut() != null) {
+            model.projectOut().forward(s.x, T, s.e);
+            in = s.e;
         }
-        System.arraycopy(s.x, (T - 1) * H, s.last, 0, H);
-        float[] logits = new float[cfg.vocab()];
-        head.forward(s.last, 1, logits);
+        Linear head = model.lmHead();
+        float[] logits;
+        if (allLogits) {
+            logits = new float[T * cfg.vocab()];
+            head.forward(in, T, logits);
+        } else {
+            System.arraycopy(in, (T - 1) * D, s.last, 0, D);
+            logits = new float[cfg.vocab()];
+            head.forward(s.last, 1, logits);
+        }
+        finishLogits(logits);
         return logits;
     }
 
+    /** Granite's logit scaling and Gemma 2's final soft-cap. */
+    private void finishLogits(float[] logits) {
+        float div = block.logitScale(), cap = block.finalSoftcap();
+        if (div != 1) for (int i = 0; i < logits.length; i++) logits[i] /= div;
+        if (cap != 0) for (int i = 0; i < logits.length; i++) logits[i] = (float) Math.tanh(logits[i] / cap) * cap;
+    }
+
     /**
-     * One decoder layer on the hidden states h [T, hidden] (updated in place) of T tokens at positions start..,
+     * Decoder layer l on the hidden states h [T, hidden] (updated in place) of T tokens at positions start..,
      * appending their keys and values to this layer's cache.
      * Public so calibration can run a model one layer at a time.
      */
-    public void runLayer(Layer layer, float[] h, int T, LayerCache cache, int start) {
-        runLayer(layer, h, T, cache, start, scratch(T));
+    public void runLayer(int l, Layer layer, float[] h, int T, LayerCache cache, int start) {
+        runLayer(l, layer, h, T, cache, start, scratch(T));
     }
 
-    private void runLayer(Layer layer, float[] h, int T, LayerCache cache, int start, Scratch s) {
-        int H = cfg.hidden(), n = T * cfg.intermediate();
-        float[] x = s.x, tmp = s.tmp, q = s.q, k = s.k, v = s.v, att = s.att, a = s.a, b = s.b;
-        // attention block
-        Norms.apply(arch.norm(), layer.attnNorm, h, x, T, H, cfg.normEps());
-        runShared(x, T, new Linear[]{layer.q, layer.k, layer.v}, new float[][]{q, k, v});
-        if (layer.qNorm != null) {
-            Norms.rms(q, q, T * cfg.heads(), cfg.headDim(), 0, layer.qNorm.weight(), cfg.normEps());
-            Norms.rms(k, k, T * cfg.kvHeads(), cfg.headDim(), 0, layer.kNorm.weight(), cfg.normEps());
+    private void runLayer(int l, Layer layer, float[] h, int T, LayerCache cache, int start, Scratch s) {
+        int H = cfg.hidden();
+        Block.Layout layout = block.layout();
+        float[] x = s.x, tmp = s.tmp;
+        float[] in = layout.preNorms() ? norm(layer.attnNorm, h, x, T, H) : h;
+        attention(l, layer, in, T, cache, start, s, tmp);
+        if (parallel()) {
+            float[] mlpIn = layout == Block.Layout.PARALLEL ? x : norm(layer.mlpNorm, h, x, T, H);
+            mlp(layer, mlpIn, T, s, s.tmp2);
+            VectorOps.add(s.tmp2, 0, tmp, 0, T * H); // attn + mlp, then the residual
+            residual(tmp, h, T * H);
+            return;
         }
-        if (rope != null) {
-            rope.apply(q, T, cfg.heads(), start);
-            rope.apply(k, T, cfg.kvHeads(), start);
+        if (layer.postAttnNorm != null) norm(layer.postAttnNorm, tmp, tmp, T, H);
+        residual(tmp, h, T * H);
+        if (layout == Block.Layout.POST_LN) norm(layer.attnNorm, h, h, T, H);
+        mlp(layer, layout.preNorms() ? norm(layer.mlpNorm, h, x, T, H) : h, T, s, tmp);
+        if (layer.postMlpNorm != null) norm(layer.postMlpNorm, tmp, tmp, T, H);
+        residual(tmp, h, T * H);
+        if (layout == Block.Layout.POST_LN) norm(layer.mlpNorm, h, h, T, H);
+    }
+
+    /** The attention block on its input x [T, hidden] into out [T, hidden]. */
+    private void attention(int l, Layer layer, float[] x, int T, LayerCache cache, int start, Scratch s, float[] out) {
+        float[] q = s.q, k = s.k, v = s.v;
+        if (layer.qkv != null) {
+            run(layer.qkv, x, s.qkv, T);
+            FusedQkv.split(s.qkv, T, cfg, block.qkvGroups(), q, k, v);
+        } else {
+            runShared(x, T, new Linear[]{layer.q, layer.k, layer.v}, new float[][]{q, k, v});
+        }
+        switch (block.qkNorm()) {
+            case PER_HEAD -> {
+                norm(layer.qNorm, q, q, T * cfg.heads(), cfg.headDim());
+                norm(layer.kNorm, k, k, T * cfg.kvHeads(), cfg.headDim());
+            }
+            case WHOLE -> {
+                norm(layer.qNorm, q, q, T, cfg.qDim());
+                norm(layer.kNorm, k, k, T, cfg.kvDim());
+            }
+            case NONE -> { }
+        }
+        if (block.ropeAt(l)) {
+            Rope r = localRope != null && block.window(l) > 0 ? localRope : rope;
+            r.apply(q, T, cfg.heads(), start);
+            r.apply(k, T, cfg.kvHeads(), start);
         }
         cache.store(k, v, T, start);
-        cache.attend(q, att, T, start);
-        run(layer.o, att, tmp, T);
-        VectorOps.axpy(1f, tmp, 0, h, 0, T * H);
-        // MLP block
-        Norms.apply(arch.norm(), layer.mlpNorm, h, x, T, H, cfg.normEps());
-        if (b != null) {
-            runShared(x, T, new Linear[]{layer.gate, layer.up}, new float[][]{a, b});
-            if (int8Engine) Activations.siluTimesFast(a, b, n);
-            else Activations.siluTimes(a, b, n);
-        } else {
-            run(layer.up, x, a, T);
-            Activations.relu(a, n);
-        }
-        run(layer.down, a, tmp, T);
-        VectorOps.axpy(1f, tmp, 0, h, 0, T * H);
+        cache.attend(q, s.att, T, start, attention[l]);
+        run(layer.o, s.att, out, T);
     }
 
-    /** Token embeddings [T, hidden] (plus learned positions where the architecture has them), in a new array. */
+    /** The MLP on x [T, hidden] into out [T, hidden]. */
+    private void mlp(Layer layer, float[] x, int T, Scratch s, float[] out) {
+        int I = cfg.intermediate(), n = T * I;
+        float[] a = s.a, b = s.b;
+        if (layer.gateUp != null) {
+            run(layer.gateUp, x, s.gu, T);
+            for (int t = 0; t < T; t++) { // [gate | up] per token
+                System.arraycopy(s.gu, 2 * t * I, a, t * I, I);
+                System.arraycopy(s.gu, (2 * t + 1) * I, b, t * I, I);
+            }
+        } else if (b != null) {
+            runShared(x, T, new Linear[]{layer.gate, layer.up}, new float[][]{a, b});
+        } else {
+            run(layer.up, x, a, T);
+        }
+        switch (block.activation()) {
+            case SILU -> {
+                if (b == null) Activations.silu(a, n);
+                else if (int8Engine) Activations.siluTimesFast(a, b, n);
+                else Activations.siluTimes(a, b, n);
+            }
+            case GELU -> {
+                if (b == null) Activations.gelu(a, n);
+                else Activations.geluTimes(a, b, n);
+            }
+            case GELU_TANH -> {
+                if (b == null) Activations.geluTanh(a, n);
+                else Activations.geluTanhTimes(a, b, n);
+            }
+            case RELU -> {
+                if (b != null) throw new IllegalStateException("gated ReLU is not declared by any architecture");
+                Activations.relu(a, n);
+            }
+        }
+        run(layer.down, a, out, T);
+    }
+
+    /** h += residualScale * out. */
+    private void residual(float[] out, float[] h, int n) {
+        float r = block.residualScale();
+        if (r != 1) VectorOps.scale(r, out, 0, n);
+        VectorOps.add(out, 0, h, 0, n);
+    }
+
+    /** rows of x through the norm n (the model's kind) into y; returns y. */
+    private float[] norm(NormWeights n, float[] x, float[] y, int rows, int dim) {
+        Norms.apply(block.norm(), n, x, y, rows, dim, cfg.normEps());
+        return y;
+    }
+
+    /** Token embeddings [T, hidden] (projected, scaled, plus learned positions, normed, as the model has them), in a new array. */
     public float[] embed(int[] tokens, int start) {
         float[] h = new float[tokens.length * cfg.hidden()];
-        embed(tokens, start, h);
+        embed(tokens, start, h, block.embedDim() != cfg.hidden() ? new Scratch(tokens.length) : null);
         return h;
     }
 
-    /** The same into h [T, hidden]. */
-    private void embed(int[] tokens, int start, float[] h) {
-        int H = cfg.hidden();
+    /** The same into h [T, hidden]; s provides the projection's input where there is one. */
+    private void embed(int[] tokens, int start, float[] h, Scratch s) {
+        int H = cfg.hidden(), D = block.embedDim(), T = tokens.length;
         Embedding table = model.embed();
-        for (int t = 0; t < tokens.length; t++) {
+        float[] rows = model.projectIn() != null ? s.e : h;
+        for (int t = 0; t < T; t++) {
             int id = tokens[t];
             if (id < 0 || id >= cfg.vocab())
                 throw new InputException("token id " + id + " is outside the vocabulary of " + cfg.vocab());
-            table.lookup(id, h, t * H);
-            if (model.positions() != null)
-                VectorOps.axpy(1f, model.positions(), (start + t + arch.positionOffset()) * H, h, t * H, H);
+            table.lookup(id, rows, t * D);
         }
+        if (model.projectIn() != null) model.projectIn().forward(rows, T, h);
+        if (block.embedScale() != 1) VectorOps.scale(block.embedScale(), h, 0, T * H);
+        if (model.positions() != null)
+            for (int t = 0; t < T; t++) VectorOps.add(model.positions(), (start + t + block.positionOffset()) * H, h, t * H, H);
+        if (model.embedNorm() != null) norm(model.embedNorm(), h, h, T, H);
     }
 
     /** Linears reading the same input x; each runs on its own where an observer watches them. */

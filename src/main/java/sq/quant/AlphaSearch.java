@@ -55,7 +55,7 @@ public final class AlphaSearch {
         for (int l = 0; l < model.layers().size(); l++) {
             Layer layer = model.layers().get(l);
             for (SmoothingGroup g : model.architecture().smoothingGroups(l)) {
-                List<DenseLinear> fcs = g.linears().stream().map(n -> (DenseLinear) Smoother.linearByName(layer, n)).toList();
+                List<DenseLinear> fcs = g.linears().stream().map(n -> (DenseLinear) layer.linear(n)).toList();
                 float[] x = groupInputs.get(g.norm());
                 best.put(g.norm(), bestAlpha(x, stats.channelMax(g.linears().getFirst()), fcs, scheme));
             }

@@ -4,7 +4,6 @@ import sq.eval.Windows;
 import sq.io.InputException;
 import sq.model.Layer;
 import sq.model.LayerCache;
-import sq.model.LayerNames;
 import sq.model.LayerSource;
 import sq.model.Linear;
 import sq.model.LinearObserver;
@@ -71,15 +70,13 @@ public final class Calibrator implements LinearObserver {
         ModelConfig cfg = source.config();
         int T = windows.length(), n = windows.count();
         float[][] hidden = new float[n][];
-        Transformer embedder = new Transformer(new Model(cfg, source.embed(), source.positions(), List.of(), null, null));
+        Transformer embedder = new Transformer(new Model(cfg, source.embed(), source.positions(), List.of(), null, null,
+                source.embedNorm(), source.projectIn(), null));
         for (int w = 0; w < n; w++) hidden[w] = embedder.embed(windows.window(w), 0);
         // without the embedding table from here on: only the current layer is held
         Transformer tf = new Transformer(new Model(cfg, null, null, List.of(), null, null));
         Set<String> bmmInputs = new HashSet<>();
-        for (int l = 0; l < cfg.layers(); l++) {
-            LayerNames names = cfg.architecture().layer(l);
-            bmmInputs.addAll(List.of(names.q(), names.k(), names.v()));
-        }
+        for (int l = 0; l < cfg.layers(); l++) bmmInputs.addAll(cfg.architecture().layer(l).bmmInputs());
         Calibrator c = new Calibrator(bmmInputs::contains, "window");
         tf.setObserver(c);
         LayerCache cache = LayerCache.create(cfg, T, false);
@@ -87,7 +84,7 @@ public final class Calibrator implements LinearObserver {
             Layer layer = source.layer(l);
             for (int w = 0; w < n; w++) {
                 c.at(windows.first() + w);
-                tf.runLayer(layer, hidden[w], T, cache, 0);
+                tf.runLayer(l, layer, hidden[w], T, cache, 0);
                 progress.accept(l * n + w + 1);
             }
         }

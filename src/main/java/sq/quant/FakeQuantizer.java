@@ -84,20 +84,15 @@ public final class FakeQuantizer {
 
     static Set<String> bmmInputs(Model model) {
         Set<String> s = new java.util.HashSet<>();
-        for (Layer l : model.layers()) {
-            s.add(l.q.name());
-            s.add(l.k.name());
-            s.add(l.v.name());
-        }
+        for (Layer l : model.layers())
+            for (Linear x : l.qkv != null ? new Linear[]{l.qkv} : new Linear[]{l.q, l.k, l.v}) s.add(x.name());
         return s;
     }
 
     /** A copy of the model with every decoder-layer linear passed through f. */
     static Model map(Model model, UnaryOperator<Linear> f) {
         List<Layer> layers = new ArrayList<>();
-        for (Layer l : model.layers())
-            layers.add(new Layer(l.attnNorm, l.qNorm, l.kNorm, l.mlpNorm, f.apply(l.q), f.apply(l.k), f.apply(l.v), f.apply(l.o),
-                    l.gate == null ? null : f.apply(l.gate), f.apply(l.up), f.apply(l.down)));
-        return new Model(model.config(), model.embed(), model.positions(), layers, model.finalNorm(), model.lmHead());
+        for (Layer l : model.layers()) layers.add(l.map(n -> n, f));
+        return model.withLayers(layers);
     }
 }

@@ -71,7 +71,7 @@ public enum HeadPrecision {
                 head = fakeHead(d.name(), Quantizer.weights(d.weight(), d.out(), d.in(), WeightGranularity.PER_CHANNEL, 0), d.bias(),
                         d.in(), d.out());
             }
-            return new Model(m.config(), e, m.positions(), m.layers(), m.finalNorm(), head);
+            return m.withEnds(e, head);
         }
     };
 
@@ -107,7 +107,7 @@ public enum HeadPrecision {
     /** The model with its embeddings and lm_head at this precision for the int8 engine; decoder layers as they are. */
     public Model real(Model m) {
         Embedding e = embedding(m.embed());
-        return new Model(m.config(), e, m.positions(), m.layers(), m.finalNorm(), lmHead(m.config(), e, m::lmHead));
+        return m.withEnds(e, lmHead(m.config(), e, m::lmHead));
     }
 
     /**

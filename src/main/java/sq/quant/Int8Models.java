@@ -30,6 +30,7 @@ public final class Int8Models {
             Model one = new Model(c, null, null, List.of(source.layer(i)), null, null);
             layers.add(Int8Quantizer.quantizeLayers(one, scheme, null).layers().getFirst());
         }
-        return new Model(c, embed, source.positions(), layers, source.finalNorm(), head.lmHead(c, embed, () -> source.lmHead(embed)));
+        return new Model(c, embed, source.positions(), layers, source.finalNorm(), head.lmHead(c, embed, () -> source.lmHead(embed)),
+                source.embedNorm(), source.projectIn(), source.projectOut());
     }
 }

@@ -44,7 +44,7 @@ public final class Int8Quantizer {
      */
     private static void oneArray(Layer l) {
         long total = 0;
-        for (Linear x : new Linear[]{l.q, l.k, l.v, l.o, l.gate, l.up, l.down})
+        for (Linear x : l.linears())
             if (x instanceof Int8Linear q) total += (long) q.out() * q.in();
         if (total == 0 || total > Integer.MAX_VALUE - 16) return; // nothing to move, or too big for one array: leave as is
         byte[] data = new byte[(int) total];

@@ -123,6 +123,14 @@ public final class Quantizer {
         return new Int8Weights(q, scales, g, gs, out, in);
     }
 
+    /** [rows, cols] bytes -> [cols, rows]. */
+    public static byte[] transpose(byte[] a, int rows, int cols) {
+        byte[] t = new byte[a.length];
+        for (int r = 0; r < rows; r++)
+            for (int c = 0; c < cols; c++) t[c * rows + r] = a[r * cols + c];
+        return t;
+    }
+
     /** Weights [out, in]: fake-quantized copy (int8 round trip) at the given granularity. */
     public static float[] weights(float[] w, int out, int in, WeightGranularity g, int groupSize) {
         return int8(w, out, in, g, groupSize).dequantize();

@@ -1,6 +1,6 @@
 package sq.quant;
 
-import sq.io.InputException;
+import sq.model.Architecture;
 import sq.model.DenseLinear;
 import sq.model.Layer;
 import sq.model.Linear;
@@ -33,9 +33,13 @@ public final class Smoother {
         return smooth(model, stats, g -> alpha);
     }
 
-    /** alphaOf gives the alpha of each group (e.g. from the per-group search). */
+    /**
+     * alphaOf gives the alpha of each group (e.g. from the per-group search). An architecture without groups (no norm
+     * in front of its linears: {@link sq.model.Architecture#smoothingNote}) comes back unchanged, with no factors.
+     */
     public static Result smooth(Model model, ActivationStats stats, ToDoubleFunction<SmoothingGroup> alphaOf) {
         var arch = model.architecture();
+        boolean unitOffset = model.config().block().norm() == Architecture.Norm.RMS_UNIT_OFFSET;
         List<Layer> layers = new ArrayList<>();
         Map<String, float[]> factors = new LinkedHashMap<>();
         Map<String, Float> alphas = new LinkedHashMap<>();
@@ -43,33 +47,32 @@ public final class Smoother {
             Layer src = model.layers().get(l);
             Map<String, NormWeights> norms = new HashMap<>();
             Map<String, Linear> linears = new HashMap<>();
-            List<SmoothingGroup> groups = arch.smoothingGroups(l);
-            if (groups.isEmpty()) throw new InputException(arch.name() + " declares no smoothing groups");
-            for (SmoothingGroup g : groups) {
-                NormWeights norm = normByName(src, g.norm());
-                List<DenseLinear> fcs = g.linears().stream().map(n -> dense(linearByName(src, n))).toList();
+            for (SmoothingGroup g : arch.smoothingGroups(l)) {
+                NormWeights norm = src.norm(g.norm());
+                List<DenseLinear> fcs = g.linears().stream().map(n -> dense(src.linear(n))).toList();
                 float alpha = (float) alphaOf.applyAsDouble(g);
                 float[] s = SmoothingFactor.compute(stats.channelMax(g.linears().getFirst()), alpha,
                         fcs.stream().map(DenseLinear::weight).toArray(float[][]::new));
-                norms.put(g.norm(), divide(norm, s));
+                norms.put(g.norm(), divide(norm, s, unitOffset));
                 for (DenseLinear fc : fcs) linears.put(fc.name(), scaleColumns(fc, s));
                 factors.put(g.norm(), s);
                 alphas.put(g.norm(), alpha);
             }
-            layers.add(new Layer(norms.getOrDefault(src.attnNorm.name(), src.attnNorm), src.qNorm, src.kNorm,
-                    norms.getOrDefault(src.mlpNorm.name(), src.mlpNorm),
-                    pick(linears, src.q), pick(linears, src.k), pick(linears, src.v), pick(linears, src.o),
-                    pick(linears, src.gate), pick(linears, src.up), pick(linears, src.down)));
+            layers.add(src.map(n -> norms.getOrDefault(n.name(), n), x -> linears.getOrDefault(x.name(), x)));
         }
-        return new Result(new Model(model.config(), model.embed(), model.positions(), layers, model.finalNorm(), model.lmHead()),
-                factors, alphas);
+        return new Result(model.withLayers(layers), factors, alphas);
     }
 
     static NormWeights divide(NormWeights n, float[] s) {
+        return divide(n, s, false);
+    }
+
+    /** The norm's outputs divided by s: w / s (Gemma's zero-centred gains: (1 + w) / s - 1), bias / s. */
+    static NormWeights divide(NormWeights n, float[] s, boolean unitOffset) {
         float[] w = n.weight().clone();
         float[] b = n.bias() == null ? null : n.bias().clone();
         for (int j = 0; j < s.length; j++) {
-            w[j] /= s[j];
+            w[j] = unitOffset ? (1f + w[j]) / s[j] - 1f : w[j] / s[j];
             if (b != null) b[j] /= s[j];
         }
         return new NormWeights(n.name(), w, b);
@@ -82,22 +85,6 @@ public final class Smoother {
         for (int r = 0; r < fc.out(); r++)
             for (int j = 0; j < in; j++) w[r * in + j] *= s[j];
         return new DenseLinear(fc.name(), w, fc.bias(), in, fc.out());
-    }
-
-    private static Linear pick(Map<String, Linear> replaced, Linear original) {
-        return original == null ? null : replaced.getOrDefault(original.name(), original);
-    }
-
-    static NormWeights normByName(Layer layer, String name) {
-        for (NormWeights n : new NormWeights[]{layer.attnNorm, layer.mlpNorm})
-            if (n.name().equals(name)) return n;
-        throw new IllegalStateException("smoothing group names norm '" + name + "' which the layer does not have");
-    }
-
-    static Linear linearByName(Layer layer, String name) {
-        for (Linear x : new Linear[]{layer.q, layer.k, layer.v, layer.o, layer.gate, layer.up, layer.down})
-            if (x != null && x.name().equals(name)) return x;
-        throw new IllegalStateException("smoothing group names linear '" + name + "' which the layer does not have");
     }
 
     private static DenseLinear dense(Linear l) {

@@ -18,7 +18,7 @@ class CompressedTensorsConfigTest {
     @Test
     void everyPresetRoundTrips() {
         for (Scheme s : Scheme.PRESETS.values()) {
-            CompressedTensorsConfig c = CompressedTensorsConfig.parse(CompressedTensorsWriter.quantizationConfig(s), FILE);
+            CompressedTensorsConfig c = CompressedTensorsConfig.parse(CompressedTensorsWriter.quantizationConfig(s, java.util.List.of("lm_head")), FILE);
             assertThat(c.format()).isEqualTo("int-quantized");
             assertThat(c.ignore()).containsExactly("lm_head");
             assertThat(c.groups()).hasSize(1);
@@ -34,13 +34,13 @@ class CompressedTensorsConfigTest {
             assertThat(c.describe()).startsWith("int-quantized, weights int8 ");
         }
         Scheme zq = Scheme.zeroQuant(128);
-        CompressedTensorsConfig c = CompressedTensorsConfig.parse(CompressedTensorsWriter.quantizationConfig(zq), FILE);
+        CompressedTensorsConfig c = CompressedTensorsConfig.parse(CompressedTensorsWriter.quantizationConfig(zq, java.util.List.of("lm_head")), FILE);
         assertThat(c.groups().getFirst().weights().groupSize()).isEqualTo(128);
     }
 
     @Test
     void brokenBlocksNameTheirKey() throws Exception {
-        var q = CompressedTensorsWriter.quantizationConfig(Scheme.parse("O1"));
+        var q = CompressedTensorsWriter.quantizationConfig(Scheme.parse("O1"), java.util.List.of("lm_head"));
         ((com.fasterxml.jackson.databind.node.ObjectNode) q.get("config_groups").get("group_0").get("weights")).put("num_bits", "8");
         assertThatThrownBy(() -> CompressedTensorsConfig.parse(q, FILE)).isInstanceOf(InputException.class)
                 .hasMessage("config.json: quantization_config.config_groups.group_0.weights.num_bits: expected an integer in 1..32, got \"8\"");

@@ -43,7 +43,7 @@ class Int8AttentionTest {
         float[] k = random(r, T * c.kvDim()), v = random(r, T * c.kvDim()), q = random(r, T * c.qDim());
         cache.store(k, v, T, start);
         float[] out = new float[T * c.qDim()];
-        cache.attend(q, out, T, start);
+        cache.attend(q, out, T, start, Attention.standard(c.headDim()));
         // reference: dequantize q, k, v and the folded P exactly as the kernel rounds them, in double
         float[] allK = concat(k0, k), allV = concat(v0, v);
         int hd = c.headDim(), kvHeads = c.kvHeads(), group = c.heads() / kvHeads;

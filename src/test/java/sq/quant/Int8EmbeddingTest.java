@@ -101,7 +101,7 @@ class Int8EmbeddingTest {
         int H = fp32.config().hidden(), start = 5;
         int[] tokens = {0, 17, fp32.config().vocab() - 1};
         float[] h = new Transformer(int8).embed(tokens, start), row = new float[H];
-        int offset = fp32.architecture().positionOffset();
+        int offset = fp32.config().block().positionOffset();
         for (int t = 0; t < tokens.length; t++) {
             int8.embed().lookup(tokens[t], row, 0);
             for (int c = 0; c < H; c++)
