@@ -11,9 +11,9 @@ import java.util.List;
  * Every dense decoder of ../shared/fixtures/zoo (transformers 5.17, random weights that exercise every branch) against
  * transformers' fp32 logits: max|diff| <= 1e-4 * max|golden| (the measured ratio is printed).
  */
-class ZooLogitsTest {
+public class ZooLogitsTest {
     /** The zoo's dense fixtures (the MoE ones are another issue's). */
-    static final List<String> DENSE = List.of("llama3", "llama-yarn", "llama-linear", "mistral", "gemma", "gemma2", "gemma3", "phi3",
+    public static final List<String> DENSE = List.of("llama3", "llama-yarn", "llama-linear", "mistral", "gemma", "gemma2", "gemma3", "phi3",
             "phi3-longrope", "phi4-mini", "phi2", "falcon-7b", "falcon-40b", "bloom", "gpt2", "gpt-neox", "granite", "olmo2",
             "smollm3", "opt-postln");
 

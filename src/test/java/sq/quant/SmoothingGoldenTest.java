@@ -116,20 +116,26 @@ class SmoothingGoldenTest {
      * positions (at least half; measured 167-186 of 256 for stories260K, all 16 for the tiny models) to agree to 1e-4 relative
      * and the rest to stay close.
      */
-    private static void compareLogits(float[] got, float[] want, int positions, int vocab, String what) {
+    static void compareLogits(float[] got, float[] want, int positions, int vocab, String what) {
+        compareLogits(got, want, positions, vocab, what, 2);
+    }
+
+    /** The same, requiring positions / minShareDivisor positions to agree. */
+    static void compareLogits(float[] got, float[] want, int positions, int vocab, String what, int minShareDivisor) {
         double maxAbs = 0;
         for (int i = 0; i < positions * vocab; i++) maxAbs = Math.max(maxAbs, Math.abs(want[i]));
-        int exact = 0;
+        int exact = 0, firstOff = -1;
         double maxDiff = 0;
         for (int p = 0; p < positions; p++) {
             double m = 0;
             for (int i = p * vocab; i < (p + 1) * vocab; i++) m = Math.max(m, Math.abs(got[i] - want[i]));
             if (m <= 1e-4 * maxAbs) exact++;
+            else if (firstOff < 0) firstOff = p;
             maxDiff = Math.max(maxDiff, m);
         }
-        System.out.printf("%s W8A8 logits: %d/%d positions within 1e-4 relative, max|diff| %.3g, max|golden| %.3g%n",
-                what, exact, positions, maxDiff, maxAbs);
-        assertThat(exact).as(what + " positions that agree").isGreaterThanOrEqualTo(positions / 2);
+        System.out.printf("%s W8A8 logits: %d/%d positions within 1e-4 relative (first beyond: %d), max|diff| %.3g, max|golden| %.3g%n",
+                what, exact, positions, firstOff, maxDiff, maxAbs);
+        assertThat(exact).as(what + " positions that agree").isGreaterThanOrEqualTo(positions / minShareDivisor);
         assertThat(maxDiff).as(what + " max |diff|").isLessThanOrEqualTo(5e-2 * maxAbs);
     }
 
