@@ -14,9 +14,37 @@ import java.util.SplittableRandom;
  * layer can be generated alone ({@link LayerSource}) and equals the same layer of the whole model.
  */
 public final class SyntheticModels implements LayerSource {
-    private static final Map<String, ModelConfig> SHAPES = Map.of(
-            "tinyllama-1.1b", new ModelConfig(new Llama(), 2048, 22, 32, 4, 64, 5632, 32000, 2048, 1e-5f, 10000.0, false, 1, 2),
-            "smollm2-360m", new ModelConfig(new Llama(), 960, 32, 15, 5, 64, 2560, 49152, 8192, 1e-5f, 100000.0, true, 1, 2));
+    /** Each shape as the config.json its family ships (sizes and the keys that change the block), parsed as any other. */
+    private static final Map<String, String> CONFIGS = Map.of(
+            "tinyllama-1.1b", llama("LlamaForCausalLM", 2048, 22, 32, 4, 5632, 32000, 2048, 1e-5, 10000.0, false, ""),
+            "smollm2-360m", llama("LlamaForCausalLM", 960, 32, 15, 5, 2560, 49152, 8192, 1e-5, 100000.0, true, ""),
+            "llama3.2-1b", llama("LlamaForCausalLM", 2048, 16, 32, 8, 8192, 128256, 131072, 1e-5, 500000.0, true,
+                    ", \"head_dim\": 64, \"rope_parameters\": {\"rope_type\": \"llama3\", \"rope_theta\": 500000.0, \"factor\": 32.0, "
+                            + "\"low_freq_factor\": 1.0, \"high_freq_factor\": 4.0, \"original_max_position_embeddings\": 8192}"),
+            "qwen2.5-1.5b", llama("Qwen2ForCausalLM", 1536, 28, 12, 2, 8960, 151936, 32768, 1e-6, 1000000.0, true, ""),
+            "gemma2-2b", llama("Gemma2ForCausalLM", 2304, 26, 8, 4, 9216, 256000, 8192, 1e-6, 10000.0, true,
+                    ", \"head_dim\": 256, \"hidden_activation\": \"gelu_pytorch_tanh\", \"query_pre_attn_scalar\": 256, "
+                            + "\"attn_logit_softcapping\": 50.0, \"final_logit_softcapping\": 30.0, \"sliding_window\": 4096, "
+                            + "\"layer_types\": " + alternating(26)),
+            "phi3-mini", llama("Phi3ForCausalLM", 3072, 32, 32, 32, 8192, 32064, 4096, 1e-5, 10000.0, false, ""));
+
+    private static final Map<String, ModelConfig> SHAPES = new java.util.HashMap<>();
+
+    private static String llama(String cls, int hidden, int layers, int heads, int kvHeads, int ffn, int vocab, int positions,
+                                double eps, double theta, boolean tied, String extra) {
+        String ropeTheta = extra.contains("rope_parameters") ? "" : ", \"rope_theta\": " + theta;
+        return "{\"architectures\": [\"" + cls + "\"], \"hidden_size\": " + hidden + ", \"num_hidden_layers\": " + layers
+                + ", \"num_attention_heads\": " + heads + ", \"num_key_value_heads\": " + kvHeads + ", \"intermediate_size\": " + ffn
+                + ", \"vocab_size\": " + vocab + ", \"max_position_embeddings\": " + positions + ", \"rms_norm_eps\": " + eps
+                + ropeTheta + ", \"tie_word_embeddings\": " + tied + ", \"bos_token_id\": 1, \"eos_token_id\": 2" + extra + "}";
+    }
+
+    /** Gemma 2's layer types: sliding, full, sliding, ... */
+    private static String alternating(int layers) {
+        StringBuilder b = new StringBuilder("[");
+        for (int l = 0; l < layers; l++) b.append(l == 0 ? "" : ", ").append(l % 2 == 0 ? "\"sliding_attention\"" : "\"full_attention\"");
+        return b.append("]").toString();
+    }
 
     private final ModelConfig cfg;
     private final long seed;
@@ -27,13 +55,13 @@ public final class SyntheticModels implements LayerSource {
     }
 
     public static List<String> shapes() {
-        return SHAPES.keySet().stream().sorted().toList();
+        return CONFIGS.keySet().stream().sorted().toList();
     }
 
-    public static ModelConfig config(String shape) {
-        ModelConfig c = SHAPES.get(shape);
-        if (c == null) throw new InputException("unknown shape '" + shape + "'; known: " + String.join(", ", shapes()));
-        return c;
+    public static synchronized ModelConfig config(String shape) {
+        String json = CONFIGS.get(shape);
+        if (json == null) throw new InputException("unknown shape '" + shape + "'; known: " + String.join(", ", shapes()));
+        return SHAPES.computeIfAbsent(shape, k -> Architectures.parse(sq.io.Json.parse("shape " + k, json.getBytes(java.nio.charset.StandardCharsets.UTF_8)), java.nio.file.Path.of("shape " + k)));
     }
 
     public static SyntheticModels source(String shape, long seed) {
@@ -63,10 +91,12 @@ public final class SyntheticModels implements LayerSource {
     public Layer layer(int i) {
         LayerNames n = cfg.architecture().layer(i);
         int h = cfg.hidden(), base = 16 * (i + 1);
-        return new Layer(ones(n.attnNorm(), h), null, null, ones(n.mlpNorm(), h),
-                linear(n.q(), h, cfg.qDim(), base), linear(n.k(), h, cfg.kvDim(), base + 1), linear(n.v(), h, cfg.kvDim(), base + 2),
-                linear(n.o(), cfg.qDim(), h, base + 3), linear(n.gate(), h, cfg.intermediate(), base + 4),
-                linear(n.up(), h, cfg.intermediate(), base + 5), linear(n.down(), cfg.intermediate(), h, base + 6));
+        Map<String, Linear> l = new java.util.HashMap<>();
+        int k = 0;
+        for (ModelConfig.LinearShape s : cfg.linearShapes(i)) l.put(s.name(), linear(s.name(), s.in(), s.out(), base + k++));
+        return new Layer(ones(n.attnNorm(), h), ones(n.postAttnNorm(), h), ones(n.mlpNorm(), h), ones(n.postMlpNorm(), h),
+                ones(n.qNorm(), cfg.qkNormWidth(false)), ones(n.kNorm(), cfg.qkNormWidth(true)), l.get(n.q()), l.get(n.k()),
+                l.get(n.v()), l.get(n.qkv()), l.get(n.o()), l.get(n.gate()), l.get(n.up()), l.get(n.gateUp()), l.get(n.down()));
     }
 
     @Override
@@ -80,9 +110,11 @@ public final class SyntheticModels implements LayerSource {
                 : linear(cfg.architecture().lmHead(), cfg.hidden(), cfg.vocab(), 1);
     }
 
-    private static NormWeights ones(String name, int n) {
+    /** Unit gains (0 where the norm's gains are 1 + w), or null for an absent norm. */
+    private NormWeights ones(String name, int n) {
+        if (name == null) return null;
         float[] w = new float[n];
-        Arrays.fill(w, 1f);
+        if (cfg.block().norm() != Architecture.Norm.RMS_UNIT_OFFSET) Arrays.fill(w, 1f);
         return new NormWeights(name, w, null);
     }
 
