@@ -69,11 +69,13 @@ public final class EvalTable {
         rows.add(row("fp32", null, null, fp32, ""));
         boolean needsStatic = o.schemes().stream().anyMatch(s -> s.activations() == sq.quant.ActivationGranularity.PER_TENSOR_STATIC);
         for (Scheme s : o.schemes()) rows.add(row("naive", null, s, FakeQuantizer.quantize(fp32, s, stats), ""));
+        // an architecture without a norm in front of its linears: smoothing is an identity, and the row says so
+        String unsmoothed = fp32.architecture().smoothingNote() == null ? "" : "not smoothed: " + fp32.architecture().smoothingNote();
         for (float alpha : o.alphas().values()) {
             Model smoothed = Smoother.smooth(fp32, stats, alpha).model();
             ActivationStats smoothedStats = needsStatic ? calibrate(smoothed) : stats;
             for (Scheme s : o.schemes())
-                rows.add(row("smoothquant", alpha, s, FakeQuantizer.quantize(smoothed, s, smoothedStats), ""));
+                rows.add(row("smoothquant", alpha, s, FakeQuantizer.quantize(smoothed, s, smoothedStats), unsmoothed));
         }
         if (o.alphas().auto()) {
             log.accept("collecting smoothing-group inputs for the alpha search");
