@@ -56,6 +56,18 @@ final class RealTokenizers {
         return LOADED.computeIfAbsent(name, n -> Tokenizer.load(folder.resolve("tokenizer.json")));
     }
 
+    /** The contents of the tokenizer.json's added_tokens, as HF's own reader would list them. */
+    static List<String> addedTokens(String name) {
+        try {
+            var root = new com.fasterxml.jackson.databind.ObjectMapper().readTree(folder(name).resolve("tokenizer.json").toFile());
+            List<String> contents = new java.util.ArrayList<>();
+            root.path("added_tokens").forEach(t -> contents.add(t.path("content").asText()));
+            return contents;
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
     /** The folder holding the set's tokenizer.json (sha256 checked) and tokenizer_config.json. */
     static synchronized Path folder(String name) {
         Path done = FOLDERS.get(name);
