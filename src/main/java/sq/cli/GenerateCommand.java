@@ -9,9 +9,17 @@ import sq.model.ModelConfig;
 import sq.model.Sampler;
 import sq.model.Transformer;
 import sq.tokenizer.TokenStreamDecoder;
+import sq.tokenizer.chat.ChatMessage;
+import sq.tokenizer.chat.ChatTemplate;
+import sq.tokenizer.chat.StopIds;
 
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
 import java.util.concurrent.Callable;
 
 @Command(name = "generate", mixinStandardHelpOptions = true,
@@ -24,8 +32,16 @@ final class GenerateCommand implements Callable<Integer> {
     @Mixin
     EngineOptions engine;
 
-    @Option(names = {"-p", "--prompt"}, required = true, description = "The prompt text.")
+    @Option(names = {"-p", "--prompt"}, required = true, description = "The prompt text (with --chat: the user's message).")
     String prompt;
+
+    @Option(names = "--chat", description = "Prompt as an instruct model was trained: --prompt becomes a user turn (after --system) "
+            + "rendered with the chat template of the tokenizer (tokenizer_config.json or chat_template.jinja), ending with the "
+            + "assistant's header; only the reply is printed.")
+    boolean chat;
+
+    @Option(names = "--system", paramLabel = "TEXT", description = "With --chat: a system prompt before the user's message.")
+    String system;
 
     @Option(names = {"-n", "--max-tokens"}, defaultValue = "128", description = "New tokens at most (default: ${DEFAULT-VALUE}).")
     int maxTokens;
@@ -44,7 +60,8 @@ final class GenerateCommand implements Callable<Integer> {
     Boolean bos;
 
     @Option(names = "--stop-at-eos", negatable = true, defaultValue = "true", fallbackValue = "true",
-            description = "Stop at the end-of-sequence token (default: ${DEFAULT-VALUE}).")
+            description = "Stop at an end-of-sequence token: every eos_token_id of generation_config.json (else config.json) "
+                    + "(default: ${DEFAULT-VALUE}).")
     boolean stopAtEos;
 
     @Override
@@ -53,9 +70,26 @@ final class GenerateCommand implements Callable<Integer> {
         if (maxTokens < 1) throw new InputException("--max-tokens must be at least 1");
         if (temperature < 0) throw new InputException("--temperature must be >= 0");
         if (!(topP > 0 && topP <= 1)) throw new InputException("--top-p must be in (0, 1]");
+        if (system != null && !chat) throw new InputException("--system needs --chat");
         LoadedModel m = modelOptions.load();
-        generate(m, engine.prepare(m, common.quiet), prompt, maxTokens, new Sampler(temperature, topP, seed), bos, stopAtEos, !common.quiet);
+        Sampler sampler = new Sampler(temperature, topP, seed);
+        if (chat) {
+            // the template puts the BOS token itself where the model expects one
+            String text = chatPrompt(modelOptions.tokenizer != null ? modelOptions.tokenizer : m.path());
+            run(m, engine.prepare(m, common.quiet), m.tokenizer().encode(text), "", maxTokens, sampler, stopAtEos, !common.quiet);
+        } else {
+            generate(m, engine.prepare(m, common.quiet), prompt, maxTokens, sampler, bos, stopAtEos, !common.quiet);
+        }
         return 0;
+    }
+
+    /** The conversation [system], user rendered with add_generation_prompt. */
+    private String chatPrompt(Path tokenizer) {
+        if (bos != null) throw new InputException("--bos/--no-bos do not apply to --chat: the chat template places the BOS token");
+        List<ChatMessage> messages = new ArrayList<>();
+        if (system != null) messages.add(new ChatMessage("system", system));
+        messages.add(new ChatMessage("user", prompt));
+        return ChatTemplate.load(tokenizer).render(messages, true);
     }
 
     /** Shared with demo: prints the prompt, then each token as it is decoded; returns the stats. */
@@ -71,19 +105,27 @@ final class GenerateCommand implements Callable<Integer> {
             System.arraycopy(ids, 0, withBos, 1, ids.length);
             ids = withBos;
         }
+        return run(m, tf, ids, prompt, maxTokens, sampler, stopAtEos, report);
+    }
+
+    /** Prints {@code echo}, then each new token as it is decoded, until an eos id (if stopAtEos) or maxTokens. */
+    private static Generator.Stats run(LoadedModel m, Transformer tf, int[] ids, String echo, int maxTokens, Sampler sampler,
+                                       boolean stopAtEos, boolean report) {
+        ModelConfig cfg = m.model().config();
         if (ids.length == 0) throw new InputException("the prompt is empty; give some text or --bos");
         if (ids.length >= cfg.maxPositions())
             throw new InputException("prompt of " + ids.length + " tokens does not fit the model's context of " + cfg.maxPositions());
+        Set<Integer> eos = Files.isDirectory(m.path()) ? StopIds.of(m.path(), cfg.eosId())
+                : cfg.eosId() == null ? Set.of() : Set.of(cfg.eosId());
         PrintStream out = new PrintStream(System.out, true, StandardCharsets.UTF_8);
-        out.print(prompt);
+        out.print(echo);
         out.flush();
         // the prompt goes through the decoder first so the first new token decodes in context (e.g. its leading space)
         TokenStreamDecoder decoder = m.tokenizer().streamDecoder();
         for (int id : ids) decoder.next(id);
         decoder.flush();
-        Integer eos = cfg.eosId();
         Generator.Stats s = Generator.generate(tf, ids, maxTokens, sampler, id -> {
-            if (stopAtEos && eos != null && id == eos) return false;
+            if (stopAtEos && eos.contains(id)) return false;
             out.print(decoder.next(id));
             out.flush();
             return true;

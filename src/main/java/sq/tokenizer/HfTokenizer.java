@@ -16,17 +16,15 @@ final class HfTokenizer implements Tokenizer {
     private final BpeModel model;
     private final Decoder decoder;           // null: tokens joined with spaces, as HF does
     private final Vocabulary vocabulary;
-    private final OptionalInt bosId;
-    private final OptionalInt eosId;
+    private final PostProcessor post;
 
     HfTokenizer(BpeModel model, List<AddedTokens.Token> added, Normalizer normalizer, PreTokenizer preTokenizer,
-                Decoder decoder, OptionalInt bosId, OptionalInt eosId) {
+                Decoder decoder, PostProcessor post) {
         this.model = model;
         this.normalizer = normalizer;
         this.preTokenizer = preTokenizer;
         this.decoder = decoder;
-        this.bosId = bosId;
-        this.eosId = eosId;
+        this.post = post;
         List<AddedTokens.Token> raw = new ArrayList<>();
         List<AddedTokens.Token> normalized = new ArrayList<>();
         for (AddedTokens.Token t : added) {
@@ -72,6 +70,11 @@ final class HfTokenizer implements Tokenizer {
     }
 
     @Override
+    public int[] encodeWithSpecialTokens(String text) {
+        return post.apply(encode(text));
+    }
+
+    @Override
     public String decode(int[] ids) {
         return vocabulary.decode(ids, decoder);
     }
@@ -93,11 +96,11 @@ final class HfTokenizer implements Tokenizer {
 
     @Override
     public OptionalInt bosId() {
-        return bosId;
+        return post.first();
     }
 
     @Override
     public OptionalInt eosId() {
-        return eosId;
+        return post.last();
     }
 }

@@ -229,6 +229,12 @@ public final class Llama2cTokenizer implements Tokenizer {
         return id == null ? OptionalInt.empty() : OptionalInt.of(id);
     }
 
+    /** llama2.c's {@code encode(text, bos=1, eos=0)}, as the HF conversion's template (BOS, then the text). */
+    @Override
+    public int[] encodeWithSpecialTokens(String text) {
+        return PostProcessor.bos(BOS).apply(encode(text));
+    }
+
     @Override
     public OptionalInt bosId() {
         return OptionalInt.of(BOS);

@@ -35,6 +35,12 @@ public interface Tokenizer {
     /** Token ids of {@code text}; added/special tokens written in the text become their ids. No BOS/EOS. */
     int[] encode(String text);
 
+    /**
+     * {@code encode(text, add_special_tokens=True).ids}: {@link #encode} framed by the special tokens the
+     * post-processor adds (Llama 2's BOS, BERT's [CLS] ... [SEP]; nothing for Llama 3's tokenizer.json).
+     */
+    int[] encodeWithSpecialTokens(String text);
+
     /** Text of {@code ids}; ids without a token are skipped, as in HF. */
     String decode(int[] ids);
 

@@ -80,9 +80,7 @@ final class TokenizerJson {
         Normalizer normalizer = optional(root, "normalizer", this::normalizer);
         PreTokenizer preTokenizer = optional(root, "pre_tokenizer", this::preTokenizer);
         Decoder decoder = optional(root, "decoder", this::decoder);
-        JsonNode template = template(root.path("post_processor"));
-        return new HfTokenizer(model, added, normalizer, preTokenizer, decoder,
-                templateToken(template, 0), templateToken(template, -1));
+        return new HfTokenizer(model, added, normalizer, preTokenizer, decoder, postProcessor(root));
     }
 
     // ---- model ----
@@ -276,40 +274,71 @@ final class TokenizerJson {
         }
         List<AddedTokens.Token> added = addedTokens(root.path("added_tokens"), vocab);
         checkDenseIds(vocab, added);
-        JsonNode template = template(root.path("post_processor"));
+        PostProcessor post = postProcessor(root);
         JsonNode maxLength = root.path("truncation").path("max_length");
         return new WordPieceTokenizer(model, added,
                 optional(root, "normalizer", this::normalizer), optional(root, "pre_tokenizer", this::preTokenizer),
-                optional(root, "decoder", this::decoder), templateToken(template, 0), templateToken(template, -1),
+                optional(root, "decoder", this::decoder), post.first(), post.last(),
                 maxLength.canConvertToInt() && maxLength.asInt() > 0 ? maxLength.asInt() : Integer.MAX_VALUE);
     }
 
-    // ---- post-processor: only to tell which special tokens frame a sequence ----
+    // ---- post-processor: the special tokens that frame a sequence ----
 
-    /** The TemplateProcessing "single" template, directly or inside a Sequence; null if none. */
-    private static JsonNode template(JsonNode processor) {
-        if (processor.path("type").asText().equals("TemplateProcessing")) {
-            return processor;
-        }
-        for (JsonNode p : processor.path("processors")) {
-            JsonNode found = template(p);
-            if (found != null) {
-                return found;
-            }
-        }
-        return null;
+    private PostProcessor postProcessor(JsonNode root) {
+        PostProcessor p = optional(root, "post_processor", this::postProcessor);
+        return p == null ? PostProcessor.NONE : p;
     }
 
-    /** The id of the special token at {@code index} (-1: last) of the single template, if it is one. */
-    private static OptionalInt templateToken(JsonNode template, int index) {
-        if (template == null || !template.path("single").isArray() || template.path("single").isEmpty()) {
-            return OptionalInt.empty();
+    private PostProcessor postProcessor(JsonNode node, String where) {
+        String type = text(node, "type", where);
+        return switch (type) {
+            case "ByteLevel" -> PostProcessor.NONE; // only offsets change
+            case "TemplateProcessing" -> template(node, where);
+            case "BertProcessing", "RobertaProcessing" ->
+                    new PostProcessor(new int[]{tokenPair(node, "cls", where)}, new int[]{tokenPair(node, "sep", where)});
+            case "Sequence" -> list(node, "processors", where, this::postProcessor).stream()
+                    .reduce(PostProcessor.NONE, PostProcessor::then);
+            default -> throw unsupported(where + ".type", type, "ByteLevel, TemplateProcessing, BertProcessing, RobertaProcessing, Sequence");
+        };
+    }
+
+    /** The "single" template: special tokens around exactly one {"Sequence": {"id": "A"}}. */
+    private PostProcessor template(JsonNode node, String where) {
+        JsonNode single = node.path("single");
+        if (!single.isArray()) throw error(where + ".single", "missing or not a list");
+        IntList prefix = new IntList(2), suffix = new IntList(2);
+        int sequences = 0;
+        for (int i = 0; i < single.size(); i++) {
+            String at = where + ".single[" + i + "]";
+            JsonNode item = single.get(i);
+            if (item.has("Sequence")) {
+                sequences++;
+                continue;
+            }
+            String name = text(object(item, "SpecialToken", at + ".SpecialToken"), "id", at + ".SpecialToken");
+            JsonNode ids = node.path("special_tokens").path(name).path("ids");
+            if (!ids.isArray() || ids.isEmpty()) {
+                throw error(where + ".special_tokens[\"" + name + "\"].ids", "missing or empty");
+            }
+            for (int k = 0; k < ids.size(); k++) {
+                JsonNode id = ids.get(k);
+                if (!id.canConvertToInt() || id.asInt() < 0 || id.asInt() >= MAX_ID) {
+                    throw error(where + ".special_tokens[\"" + name + "\"].ids[" + k + "]", "expected an id, got " + id);
+                }
+                (sequences == 0 ? prefix : suffix).add(id.asInt());
+            }
         }
-        JsonNode single = template.get("single");
-        JsonNode item = single.get(index < 0 ? single.size() - 1 : index).path("SpecialToken");
-        JsonNode ids = template.path("special_tokens").path(item.path("id").asText()).path("ids");
-        return ids.isArray() && !ids.isEmpty() && ids.get(0).canConvertToInt()
-                ? OptionalInt.of(ids.get(0).asInt()) : OptionalInt.empty();
+        if (sequences != 1) throw error(where + ".single", "expected exactly one Sequence, found " + sequences);
+        return new PostProcessor(prefix.toArray(), suffix.toArray());
+    }
+
+    /** BertProcessing's ["[CLS]", 101]. */
+    private int tokenPair(JsonNode node, String key, String where) {
+        JsonNode pair = node.path(key);
+        if (!pair.isArray() || pair.size() != 2 || !pair.get(1).canConvertToInt() || pair.get(1).asInt() < 0) {
+            throw error(where + "." + key, "expected [token, id], got " + pair);
+        }
+        return pair.get(1).asInt();
     }
 
     /** Ids must be dense enough that the id -> token array stays proportional to the number of tokens. */

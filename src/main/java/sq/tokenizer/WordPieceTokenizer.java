@@ -117,6 +117,12 @@ public final class WordPieceTokenizer implements Tokenizer {
         return out;
     }
 
+    /** The same as {@link #encodeForModel}: the file's truncation applies as in HF. */
+    @Override
+    public int[] encodeWithSpecialTokens(String text) {
+        return encodeForModel(text);
+    }
+
     @Override
     public String decode(int[] ids) {
         return vocabulary.decode(ids, decoder);
