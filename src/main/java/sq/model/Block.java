@@ -64,10 +64,13 @@ public record Block(Layout layout, Architecture.Norm norm, Activation activation
 
     public enum Positions { ROPE, ALIBI, LEARNED }
 
-    /** A Llama-style block (pre-norm RMSNorm, SwiGLU, full RoPE), as llama2.c checkpoints and bench shapes are. */
+    /**
+     * A Llama-style block (pre-norm RMSNorm, SwiGLU, full RoPE), as llama2.c checkpoints are; an odd head_dim (kernel
+     * tests of the attention alone) gets no RoPE.
+     */
     public static Block llama(int hidden, int headDim, double theta, int layers) {
         return new Block(Layout.PRE_NORM, Architecture.Norm.RMS, Activation.SILU, true, 0, false, QkNorm.NONE, Positions.ROPE,
-                headDim, RopeScaling.standard(theta, headDim), null, null, new int[layers], (float) (1 / Math.sqrt(headDim)), 0, 0,
+                headDim, headDim % 2 == 0 ? RopeScaling.standard(theta, headDim) : null, null, null, new int[layers], (float) (1 / Math.sqrt(headDim)), 0, 0,
                 1, 1, 1, false, hidden, true, 0);
     }
 
@@ -78,7 +81,7 @@ public record Block(Layout layout, Architecture.Norm norm, Activation activation
 
     /** Whether layer l rotates q and k. */
     public boolean ropeAt(int l) {
-        return positions == Positions.ROPE && (ropeLayers == null || ropeLayers[l]);
+        return positions == Positions.ROPE && rope != null && (ropeLayers == null || ropeLayers[l]);
     }
 
     public boolean fusedQkv() {
