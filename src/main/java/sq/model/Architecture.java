@@ -115,6 +115,14 @@ public abstract class Architecture {
                 block.rope() == null ? 0 : block.rope().theta(), tied, r.firstInt("bos_token_id"), r.firstInt("eos_token_id"), block);
     }
 
+    /** The layer count, bounded before anything is sized by it (a hostile config must not allocate per-layer arrays). */
+    static int layers(ConfigReader r, String key) {
+        int n = r.integer(key);
+        if (n > Architectures.MAX_LAYERS) throw InputException.of(r.file(), "'" + key + "' " + n + " is larger than "
+                + Architectures.MAX_LAYERS + "; not a real model config?");
+        return n;
+    }
+
     /** hidden / heads, which must divide. */
     static int headDim(ConfigReader r, int hidden, int heads) {
         if (hidden % heads != 0)

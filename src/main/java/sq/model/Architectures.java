@@ -36,6 +36,8 @@ public final class Architectures {
         throw InputException.of(file, "unsupported architecture '" + name + "'; supported: " + supported());
     }
 
+    static final int MAX_LAYERS = 1 << 12;
+
     /** Largest Java array: each weight matrix is one float[]. */
     static final long MAX_ARRAY = Integer.MAX_VALUE - 8;
 
@@ -45,7 +47,7 @@ public final class Architectures {
      * must fit one Java array.
      */
     static ModelConfig checkSizes(ModelConfig c, Path file) {
-        limit(file, "num_hidden_layers", c.layers(), 1 << 12);
+        limit(file, "num_hidden_layers", c.layers(), MAX_LAYERS);
         limit(file, "hidden_size", c.hidden(), 1 << 18);
         limit(file, "num_attention_heads", c.heads(), 1 << 12);
         limit(file, "head_dim", c.headDim(), 1 << 14);

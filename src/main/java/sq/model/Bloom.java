@@ -15,7 +15,7 @@ public final class Bloom extends Architecture {
     @Override
     public ModelConfig parse(ConfigReader r) {
         int hidden = r.has("n_embed") ? r.integer("n_embed") : r.integer("hidden_size"); // n_embed wins, as in BloomConfig
-        int layers = r.integer("n_layer"), heads = r.integer("n_head"), headDim = headDim(r, hidden, heads);
+        int layers = layers(r, "n_layer"), heads = r.integer("n_head"), headDim = headDim(r, hidden, heads);
         r.require("apply_residual_connection_post_layernorm", false, "residuals taken after the norms");
         r.node("slow_but_exact"); // tensor-parallel merge order: same math
         ignoredByTransformers(r, "num_attention_heads", "num_hidden_layers", "num_key_value_heads", "intermediate_size",

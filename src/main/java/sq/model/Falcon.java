@@ -21,7 +21,7 @@ public final class Falcon extends Architecture {
 
     @Override
     public ModelConfig parse(ConfigReader r) {
-        int hidden = r.integer("hidden_size"), layers = r.integer("num_hidden_layers"), heads = r.integer("num_attention_heads");
+        int hidden = r.integer("hidden_size"), layers = layers(r, "num_hidden_layers"), heads = r.integer("num_attention_heads");
         int headDim = headDim(r, hidden, heads), maxPositions = r.integer("max_position_embeddings", 2048);
         r.require("alibi", false, "ALiBi Falcon (falcon-rw)");
         boolean newArch = r.bool("new_decoder_architecture", false), multiQuery = r.bool("multi_query", true);

@@ -14,7 +14,7 @@ public final class Gpt2 extends Architecture {
 
     @Override
     public ModelConfig parse(ConfigReader r) {
-        int hidden = r.integer("n_embd"), layers = r.integer("n_layer"), heads = r.integer("n_head");
+        int hidden = r.integer("n_embd"), layers = layers(r, "n_layer"), heads = r.integer("n_head");
         r.require("scale_attn_weights", true, "unscaled attention scores");
         r.require("scale_attn_by_inverse_layer_idx", false, "scores scaled by 1 / layer index");
         r.require("add_cross_attention", false, "cross-attention");

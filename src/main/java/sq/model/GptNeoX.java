@@ -16,7 +16,7 @@ public final class GptNeoX extends Architecture {
 
     @Override
     public ModelConfig parse(ConfigReader r) {
-        int hidden = r.integer("hidden_size"), layers = r.integer("num_hidden_layers"), heads = r.integer("num_attention_heads");
+        int hidden = r.integer("hidden_size"), layers = layers(r, "num_hidden_layers"), heads = r.integer("num_attention_heads");
         int headDim = headDim(r, hidden, heads), maxPositions = r.integer("max_position_embeddings", 2048);
         layout = r.bool("use_parallel_residual", true) ? Block.Layout.PARALLEL_TWO_NORMS : Block.Layout.PRE_NORM;
         r.bool("attention_bias", true); // biases are read where the checkpoint has them

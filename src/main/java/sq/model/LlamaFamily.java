@@ -14,7 +14,7 @@ abstract class LlamaFamily extends Architecture {
 
     @Override
     public ModelConfig parse(ConfigReader r) {
-        int hidden = r.integer("hidden_size"), layers = r.integer("num_hidden_layers"), heads = r.integer("num_attention_heads");
+        int hidden = r.integer("hidden_size"), layers = layers(r, "num_hidden_layers"), heads = r.integer("num_attention_heads");
         int kvHeads = r.integer("num_key_value_heads", heads);
         int headDim = r.has("head_dim") ? r.integer("head_dim") : headDim(r, hidden, heads);
         int maxPositions = r.integer("max_position_embeddings", 2048);

@@ -40,7 +40,7 @@ public final class Opt extends Architecture {
         b.embedDim = proj;
         if (hidden % heads != 0)
             throw InputException.of(r.file(), "hidden_size " + hidden + " is not a multiple of num_attention_heads " + heads);
-        return config(r, hidden, r.integer("num_hidden_layers"), heads, heads, hidden / heads, r.integer("ffn_dim"),
+        return config(r, hidden, layers(r, "num_hidden_layers"), heads, heads, hidden / heads, r.integer("ffn_dim"),
                 r.integer("vocab_size"), r.integer("max_position_embeddings"), 1e-5f, r.bool("tie_word_embeddings", true), b);
     }
 

@@ -302,8 +302,8 @@ class HostileInputsTest {
             sparse(dir, CJ, 200L << 20);
             return ppl(dir, CJ);
         }));
-        c.add(new Case("config.json", "unsupported architecture", "unsupported architecture 'GPTNeoXForCausalLM'", t -> pplWith(t, CJ,
-                config(s -> s.replace("LlamaForCausalLM", "GPTNeoXForCausalLM")))));
+        c.add(new Case("config.json", "unsupported architecture", "unsupported architecture 'MambaForCausalLM'", t -> pplWith(t, CJ,
+                config(s -> s.replace("LlamaForCausalLM", "MambaForCausalLM")))));
         c.add(new Case("config.json", "architectures entry not a string", "no 'architectures' entry", t -> pplWith(t, CJ,
                 config(s -> s.replace("\"LlamaForCausalLM\"", "{}")))));
         c.add(new Case("config.json", "negative hidden_size", "'hidden_size' must be a positive integer, got -64", t -> pplWith(t, CJ,
@@ -314,15 +314,15 @@ class HostileInputsTest {
                 config(s -> s.replace("\"hidden_size\": 64", "\"hidden_size\": 65536").replace("\"vocab_size\": 4096", "\"vocab_size\": 8192000")))));
         c.add(new Case("config.json", "num_hidden_layers 2^31-1", "'num_hidden_layers' 2147483647 is larger than 4096", t -> pplWith(t, CJ,
                 config(s -> s.replace("\"num_hidden_layers\": 2", "\"num_hidden_layers\": 2147483647")))));
-        c.add(new Case("config.json", "heads not a multiple of kv heads", "is not a multiple of num_key_value_heads", t -> pplWith(t, CJ,
+        c.add(new Case("config.json", "heads not a multiple of kv heads", "is not a multiple of the key/value heads", t -> pplWith(t, CJ,
                 config(s -> s.replace("\"num_key_value_heads\": 2", "\"num_key_value_heads\": 3")))));
-        c.add(new Case("config.json", "rope_parameters a string", "'rope_parameters' must be an object or null", t -> pplWith(t, CJ,
+        c.add(new Case("config.json", "rope_parameters a string", "'rope_parameters' must be an object", t -> pplWith(t, CJ,
                 config(s -> s.replaceAll("(?s)\"rope_parameters\": \\{.*?\\}", "\"rope_parameters\": \"linear\"")))));
-        c.add(new Case("config.json", "linear RoPE scaling", "rope type 'linear' is not supported", t -> pplWith(t, CJ,
+        c.add(new Case("config.json", "linear RoPE scaling without its factor", "rope_parameters: 'factor' is required", t -> pplWith(t, CJ,
                 config(s -> s.replace("\"rope_type\": \"default\"", "\"rope_type\": \"linear\"")))));
         c.add(new Case("config.json", "rms_norm_eps 1e400 (infinite)", "'rms_norm_eps' must be a finite number", t -> pplWith(t, CJ,
                 config(s -> s.replace("\"rms_norm_eps\": 1e-06", "\"rms_norm_eps\": 1e400")))));
-        c.add(new Case("config.json", "rope_theta 0", "'rope_theta' 0.0 must be a finite number > 0", t -> pplWith(t, CJ,
+        c.add(new Case("config.json", "rope_theta 0", "'rope_theta' must be positive, got 0", t -> pplWith(t, CJ,
                 config(s -> s.replace("\"rope_theta\": 10000.0", "\"rope_theta\": 0")))));
         c.add(new Case("config.json", "tie_word_embeddings \"yes\"", "'tie_word_embeddings' must be true or false", t -> pplWith(t, CJ,
                 config(s -> s.replace("\"tie_word_embeddings\": false", "\"tie_word_embeddings\": \"yes\"")))));
