@@ -143,7 +143,7 @@ final class InspectCommand implements Callable<Integer> {
         try (Progress p = common.quiet ? null : new Progress("sweep", Sweep.rows(spec, schemes.size()))) {
             int[] done = {0};
             Consumer<String> log = line -> {
-                if (PPL_LINE.matcher(line).find() && p != null) p.stepTo(++done[0]);
+                if (PPL_LINE.matcher(line).find() && bar) p.stepTo(++done[0]);
                 if (!bar && !common.quiet) System.err.println("sq: " + line);
             };
             return Sweep.run(m.model(), stats, calib, eval, spec, schemes, source, log);
