@@ -38,12 +38,7 @@ final class CalibrationOptions {
     }
 
     static ActivationStats calibrate(LayerSource model, Windows w) {
-        return calibrate("calibrate", model, w);
-    }
-
-    /** task: the progress bar's name. */
-    static ActivationStats calibrate(String task, LayerSource model, Windows w) {
-        try (Progress p = new Progress(task, (long) w.count() * model.config().layers())) {
+        try (Progress p = new Progress("calibrate", (long) w.count() * model.config().layers())) {
             return Calibrator.calibrate(model, w, p::stepTo);
         }
     }

@@ -10,6 +10,7 @@ import sq.model.Model;
 import sq.model.SmoothingGroup;
 import sq.model.Transformer;
 import sq.quant.ActivationStats;
+import sq.quant.Calibrator;
 import sq.quant.AlphaSpec;
 import sq.quant.Scheme;
 import sq.quant.Smoother;
@@ -17,6 +18,12 @@ import sq.quant.Smoother;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.IntConsumer;
 
 /**
  * The demo's computation, apart from its printing: the bundled model and its outlier twin, each calibrated and
@@ -58,22 +65,42 @@ final class Demo {
         return OutlierTwin.of(m, CHANNELS, K_ATTN, K_MLP);
     }
 
-    static Result run(Model original, Windows calib, Windows eval) {
+    /**
+     * Both tables; with concurrent, original and twin at once on two threads (the kernels then best run single-threaded:
+     * this model is too small to split). One progress bar for the step: a calibration and 9 perplexities per model.
+     */
+    static Result run(Model original, Windows calib, Windows eval, boolean concurrent) throws InterruptedException {
         OutlierTwin twin = twin(original);
         long[] compared = {0};
         boolean same = sameLogits(original, twin.model(), eval.window(0), compared);
-        Side o = side("original", original, calib, eval);
-        Side t = side("twin", twin.model(), calib, eval);
-        return new Result(o, t, twin, same, compared[0]);
+        var options = options();
+        try (Progress p = new Progress("calibrate and evaluate original and twin", 2L * (1 + EvalTable.rowCount(options)))) {
+            AtomicInteger done = new AtomicInteger();
+            IntConsumer step = n -> p.stepTo(done.incrementAndGet());
+            if (!concurrent) {
+                Side o = side("original", original, calib, eval, step);
+                return new Result(o, side("twin", twin.model(), calib, eval, step), twin, same, compared[0]);
+            }
+            try (ExecutorService pool = Executors.newFixedThreadPool(2)) {
+                Future<Side> o = pool.submit(() -> side("original", original, calib, eval, step));
+                Future<Side> t = pool.submit(() -> side("twin", twin.model(), calib, eval, step));
+                return new Result(o.get(), t.get(), twin, same, compared[0]);
+            } catch (ExecutionException e) {
+                if (e.getCause() instanceof RuntimeException re) throw re;
+                throw new IllegalStateException(e.getCause());
+            }
+        }
     }
 
-    static Side side(String label, Model m, Windows calib, Windows eval) {
-        ActivationStats stats = CalibrationOptions.calibrate("calibrate " + label, LayerSource.of(m), calib);
-        var options = new EvalTable.Options(AlphaSpec.parse(String.valueOf(ALPHA)), SCHEMES.stream().map(Scheme::parse).toList(), false, 0);
-        List<EvalTable.Row> rows;
-        try (Progress p = new Progress("eval " + label, EvalTable.rowCount(options))) {
-            rows = new EvalTable(m, stats, calib, eval, line -> { }).onProgress(p::stepTo).run(options);
-        }
+    static EvalTable.Options options() {
+        return new EvalTable.Options(AlphaSpec.parse(String.valueOf(ALPHA)), SCHEMES.stream().map(Scheme::parse).toList(), false, 0);
+    }
+
+    /** step is called once after calibration and once per perplexity. */
+    static Side side(String label, Model m, Windows calib, Windows eval, IntConsumer step) {
+        ActivationStats stats = Calibrator.calibrate(LayerSource.of(m), calib, w -> { });
+        step.accept(0);
+        List<EvalTable.Row> rows = new EvalTable(m, stats, calib, eval, line -> { }).onProgress(step).run(options());
         Map<String, Double> naive = new LinkedHashMap<>(), sq = new LinkedHashMap<>();
         for (EvalTable.Row r : rows) {
             if (r.method().equals("naive")) naive.put(r.scheme(), r.ppl());
