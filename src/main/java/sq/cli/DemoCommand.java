@@ -8,7 +8,6 @@ import sq.eval.Bench;
 import sq.eval.Windows;
 import sq.inspect.Inspector;
 import sq.inspect.OutlierReport;
-import sq.inspect.ProgressSink;
 import sq.inspect.Sweep;
 import sq.io.AtomicOutput;
 import sq.io.InputException;
@@ -59,7 +58,7 @@ final class DemoCommand implements Callable<Integer> {
             description = "Folder for the twin's inspect page (new or empty; default: target/demo-inspect in the project, replaced on each run).")
     Path inspectOut;
 
-    /** Filled in by run: the story of each engine and its speed. */
+    /** One engine's greedy story, its decode speed and its model's bytes. */
     record Story(String text, int generated, double tokensPerSecond, long modelBytes) {
     }
 
@@ -153,25 +152,11 @@ final class DemoCommand implements Callable<Integer> {
 
     /** The twin's inspect page for the ratio layer, with the demo's table as its chart. */
     private Path writeInspectPage(Demo.Result r, Windows calib, Path out, boolean replace) throws java.io.IOException {
-        Files.createDirectories(out.toAbsolutePath().getParent());
+        if (replace) Files.createDirectories(out.toAbsolutePath().getParent()); // the default, under target/
         Inspector.Request req = new Inspector.Request("stories260K outlier twin", r.twin().model(), r.twin().stats(), calib,
                 "tinystories-val-head.txt, windows 100..115 of 256 tokens", List.of(Demo.RATIO_LAYER), Demo.ALPHA, Scheme.parse("w8a8"), 0,
                 Sweep.of(r.twin().rows(), "40 windows of 256 tokens of tinystories-val-head.txt (windows 0..39)"), null);
-        ProgressSink sink = (name, total) -> {
-            Progress p = new Progress(name, total);
-            return new ProgressSink.Task() {
-                @Override
-                public void stepTo(long done) {
-                    p.stepTo(done);
-                }
-
-                @Override
-                public void close() {
-                    p.close();
-                }
-            };
-        };
-        AtomicOutput.writeDir(out, replace, d -> Inspector.write(req, d, sink));
+        AtomicOutput.writeDir(out, replace, d -> Inspector.write(req, d, Progress.sink()));
         return out.toAbsolutePath().normalize().resolve("index.html");
     }
 

@@ -4,6 +4,8 @@ import me.tongfei.progressbar.ProgressBar;
 import me.tongfei.progressbar.ProgressBarBuilder;
 import me.tongfei.progressbar.ProgressBarStyle;
 
+import sq.inspect.ProgressSink;
+
 import java.io.PrintStream;
 import java.util.Locale;
 
@@ -33,6 +35,25 @@ final class Progress implements AutoCloseable {
                 ? new ProgressBarBuilder().setTaskName(task).setInitialMax(total).setStyle(ProgressBarStyle.ASCII)
                 .setConsumer(new me.tongfei.progressbar.ConsoleProgressBarConsumer(err)).build()
                 : null;
+    }
+
+    /** For the inspect package's long work: a Progress per task (nothing when --quiet). */
+    static ProgressSink sink() {
+        if (silent) return ProgressSink.NONE;
+        return (name, total) -> {
+            Progress p = new Progress(name, total);
+            return new ProgressSink.Task() {
+                @Override
+                public void stepTo(long done) {
+                    p.stepTo(done);
+                }
+
+                @Override
+                public void close() {
+                    p.close();
+                }
+            };
+        };
     }
 
     /** True when a live bar is drawn (stderr is a terminal): callers then skip their own log lines. */
