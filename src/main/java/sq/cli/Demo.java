@@ -72,7 +72,11 @@ final class Demo {
     static Result run(Model original, Windows calib, Windows eval, boolean concurrent) throws InterruptedException {
         OutlierTwin twin = twin(original);
         long[] compared = {0};
-        boolean same = sameLogits(original, twin.model(), eval.window(0), compared);
+        boolean same;
+        try (Progress p = new Progress("twin: fp32 logits of window 0 against the original's", 1)) {
+            same = sameLogits(original, twin.model(), eval.window(0), compared);
+            p.stepTo(1);
+        }
         var options = options();
         try (Progress p = new Progress("calibrate and evaluate original and twin", 2L * (1 + EvalTable.rowCount(options)))) {
             AtomicInteger done = new AtomicInteger();

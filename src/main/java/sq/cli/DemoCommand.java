@@ -42,11 +42,13 @@ import java.util.concurrent.Callable;
                 + "real LLMs). Prints the perplexity of fp32, naive W8A8 and SmoothQuant W8A8 (alpha 0.85) under O1/O2/O3/w8a8 "
                 + "for both, the outliers of one layer before and after smoothing, writes the inspect page of the twin, then "
                 + "runs one greedy story in fp32 and in SmoothQuant W8A8 on the int8 engine (tokens/s and model size of both).",
-                "Calibration: windows 100..115 of the bundled TinyStories text; evaluation: windows 0..39 (the fixtures' protocol)."})
+                "Calibration: windows 100..115 of the bundled TinyStories text; evaluation: windows 0..39 (the fixtures' protocol; see --windows)."})
 final class DemoCommand implements Callable<Integer> {
     static final String PROMPT = "Once upon a time";
     static final int STORY_TOKENS = 56;
     static final int TIMED_RUNS = 3;
+    static final int CALIB_FIRST = 100;
+    static final double WARMUP_SECONDS = 0.5;
 
     @Mixin
     CommonOptions common;
@@ -57,6 +59,10 @@ final class DemoCommand implements Callable<Integer> {
     @Option(names = "--inspect-out", paramLabel = "DIR",
             description = "Folder for the twin's inspect page (new or empty; default: target/demo-inspect in the project, replaced on each run).")
     Path inspectOut;
+
+    @Option(names = "--windows", defaultValue = "40", paramLabel = "N",
+            description = "Evaluation windows of 256 tokens, 0..N-1 (default: ${DEFAULT-VALUE}, the fixtures' protocol; fewer for a quicker run).")
+    int windows;
 
     /** One engine's greedy story, its decode speed and its model's bytes. */
     record Story(String text, int generated, double tokensPerSecond, long modelBytes) {
@@ -73,11 +79,18 @@ final class DemoCommand implements Callable<Integer> {
         Path dir = home.resolve("models/stories260K");
         Path out = inspectOut != null ? inspectOut : home.resolve("target/demo-inspect");
         if (inspectOut != null) AtomicOutput.checkTarget(out, false, true);
+        if (windows < 1 || windows > CALIB_FIRST)
+            throw new InputException("--windows " + windows + ": give 1.." + CALIB_FIRST + " (windows " + CALIB_FIRST + ".." + (CALIB_FIRST + 15)
+                    + " are the calibration text)");
+        long t0 = System.nanoTime();
         LoadedModel m = LoadedModel.load(dir, null);
         Path text = dir.resolve("tinystories-val-head.txt");
         int[] ids = m.tokenizer().encode(TextFiles.read(text));
-        Windows eval = Windows.of(ids, 256, 0, 40, text.toString());
-        Windows calib = Windows.of(ids, 256, 100, 16, text.toString());
+        if (!common.quiet)
+            System.err.printf(Locale.ROOT, "sq: loaded %s and tokenized %s (%,d tokens) in %.1f s%n", dir.getFileName(), text.getFileName(),
+                    ids.length, (System.nanoTime() - t0) / 1e9);
+        Windows eval = Windows.of(ids, 256, 0, windows, text.toString());
+        Windows calib = Windows.of(ids, 256, CALIB_FIRST, 16, text.toString());
         PrintStream o = new PrintStream(System.out, true, StandardCharsets.UTF_8);
 
         if (!json) {
@@ -88,11 +101,16 @@ final class DemoCommand implements Callable<Integer> {
         }
         Demo.Result r = Demo.run(m.model(), calib, eval, concurrent);
         Path page = writeInspectPage(r, calib, out, inspectOut == null);
-        Story fp32 = story(m, new Transformer(r.twin().model()), r.twin().model());
-        Scheme w8a8 = Scheme.parse("w8a8");
-        Model int8 = Int8Quantizer.quantize(Smoother.smooth(r.twin().model(), r.twin().stats(), Demo.ALPHA).model(), w8a8,
-                r.twin().stats(), HeadPrecision.INT8);
-        Story sq = story(m, new Transformer(int8, w8a8.bmm()), int8);
+        Story fp32, sq;
+        try (Progress p = new Progress("stories: fp32, then SmoothQuant W8A8 on the int8 engine", 2L * (1 + TIMED_RUNS))) {
+            int[] done = {0};
+            Runnable step = () -> p.stepTo(++done[0]);
+            fp32 = story(m, new Transformer(r.twin().model()), r.twin().model(), step);
+            Scheme w8a8 = Scheme.parse("w8a8");
+            Model int8 = Int8Quantizer.quantize(Smoother.smooth(r.twin().model(), r.twin().stats(), Demo.ALPHA).model(), w8a8,
+                    r.twin().stats(), HeadPrecision.INT8);
+            sq = story(m, new Transformer(int8, w8a8.bmm()), int8, step);
+        }
         double seconds = totalSeconds();
 
         if (json) o.println(toJson(r, page, fp32, sq, seconds).toPrettyString());
@@ -104,7 +122,7 @@ final class DemoCommand implements Callable<Integer> {
         o.printf(Locale.ROOT, "      checked: fp32 logits of evaluation window 0 %s (%,d values)%n",
                 r.sameLogits() ? "identical bit for bit" : "DIFFER", r.logitsCompared());
         o.println();
-        o.println("== perplexity on TinyStories validation, 40 windows x 256 tokens (W8A8 simulated: fake-quantized int8) ==");
+        o.println("== perplexity on TinyStories validation, " + windows + " windows x 256 tokens (W8A8 simulated: fake-quantized int8) ==");
         o.printf("%-28s %-18s %-18s%n", "", "original", "outlier twin");
         o.printf(Locale.ROOT, "%-28s %-18s %-18s%n", "fp32", String.format(Locale.ROOT, "%.4f", r.original().fp32()),
                 String.format(Locale.ROOT, "%.4f", r.twin().fp32()));
@@ -123,8 +141,8 @@ final class DemoCommand implements Callable<Integer> {
                 b.before().ratio(), b.before().argmax(), b.after().ratio(), b.before().effectiveBits(), b.after().effectiveBits());
         o.println("inspect page of the twin (layer " + Demo.RATIO_LAYER + ", heat maps before/after, the table as a chart): " + page.toUri());
         o.println();
-        o.println("== the int8 engine: greedy story of the twin, " + STORY_TOKENS + " new tokens at most (speed: best of " + TIMED_RUNS
-                + " runs after a warm-up) ==");
+        o.printf(Locale.ROOT, "== the int8 engine: greedy story of the twin, %d new tokens at most (speed: best of %d runs after %.1f s of warm-up) ==%n",
+                STORY_TOKENS, TIMED_RUNS, WARMUP_SECONDS);
         o.println("fp32:");
         o.println("  " + fp32.text());
         o.println("SmoothQuant W8A8 (int8 weights and activations, int8 attention and KV cache):");
@@ -155,16 +173,22 @@ final class DemoCommand implements Callable<Integer> {
         if (replace) Files.createDirectories(out.toAbsolutePath().getParent()); // the default, under target/
         Inspector.Request req = new Inspector.Request("stories260K outlier twin", r.twin().model(), r.twin().stats(), calib,
                 "tinystories-val-head.txt, windows 100..115 of 256 tokens", List.of(Demo.RATIO_LAYER), Demo.ALPHA, Scheme.parse("w8a8"), 0,
-                Sweep.of(r.twin().rows(), "40 windows of 256 tokens of tinystories-val-head.txt (windows 0..39)"), null);
+                Sweep.of(r.twin().rows(), evaluation()), null);
         AtomicOutput.writeDir(out, replace, d -> Inspector.write(req, d, Progress.sink()));
         return out.toAbsolutePath().normalize().resolve("index.html");
     }
 
-    /** Greedy from BOS + the prompt: one warm-up run, then the best of {@link #TIMED_RUNS} (this machine is shared). */
-    private static Story story(LoadedModel m, Transformer tf, Model model) {
+    /**
+     * Greedy from BOS + the prompt: warm-up runs for {@link #WARMUP_SECONDS} (until the JIT has compiled the hot loops),
+     * then the best of {@link #TIMED_RUNS}.
+     */
+    private static Story story(LoadedModel m, Transformer tf, Model model, Runnable step) {
         int[] prompt = prompt(m);
         Integer eos = m.model().config().eosId();
-        Generator.generate(tf, prompt, STORY_TOKENS, new Sampler(0, 1, 0), id -> eos == null || id != eos);
+        long warmup = System.nanoTime();
+        do Generator.generate(tf, prompt, STORY_TOKENS, new Sampler(0, 1, 0), id -> eos == null || id != eos);
+        while (System.nanoTime() - warmup < WARMUP_SECONDS * 1e9);
+        step.run();
         int[] out = new int[STORY_TOKENS];
         int n = 0;
         double best = 0;
@@ -177,6 +201,7 @@ final class DemoCommand implements Callable<Integer> {
             });
             n = count[0];
             best = Math.max(best, s.generated() / Math.max(s.decodeSeconds(), 1e-9));
+            step.run();
         }
         int[] all = new int[prompt.length - 1 + n];
         System.arraycopy(prompt, 1, all, 0, prompt.length - 1);
@@ -211,7 +236,7 @@ final class DemoCommand implements Callable<Integer> {
         root.put("model", "models/stories260K").put("parameters", r.original().model().config().parameterCount())
                 .put("alpha", Math.round(Demo.ALPHA * 1e6) / 1e6)
                 .put("calibration", "tinystories-val-head.txt windows 100..115 of 256 tokens")
-                .put("evaluation", "tinystories-val-head.txt windows 0..39 of 256 tokens");
+                .put("evaluation", evaluation()).put("windows", windows);
         side(root.putObject("original"), r.original());
         ObjectNode twin = side(root.putObject("twin"), r.twin());
         ObjectNode recipe = twin.putObject("recipe");
@@ -226,6 +251,10 @@ final class DemoCommand implements Callable<Integer> {
         story(engine.putObject("int8"), sq);
         root.put("seconds", Math.round(seconds * 1000) / 1000.0);
         return root;
+    }
+
+    private String evaluation() {
+        return "tinystories-val-head.txt windows 0.." + (windows - 1) + " of 256 tokens";
     }
 
     private static ObjectNode side(ObjectNode o, Demo.Side s) {
