@@ -35,14 +35,16 @@ import java.util.Map;
 import java.util.concurrent.Callable;
 
 @Command(name = "demo", mixinStandardHelpOptions = true, sortOptions = false,
-        description = {"The paper's story in half a minute: naive W8A8 vs SmoothQuant on stories260K and its outlier twin, then the int8 engine.",
+        description = {"The paper's story on one screen: naive W8A8 vs SmoothQuant on stories260K and its outlier twin, then the int8 engine.",
                 "The bundled stories260K (karpathy/llama2.c, MIT) and its outlier twin, built in memory: "
                 + "the same model with a few hidden channels of every norm gain multiplied by a power of two and the matching "
                 + "weight columns divided by it (the same function bit for bit in fp32, but with the activation outliers of "
                 + "real LLMs). Prints the perplexity of fp32, naive W8A8 and SmoothQuant W8A8 (alpha 0.85) under O1/O2/O3/w8a8 "
                 + "for both, the outliers of one layer before and after smoothing, writes the inspect page of the twin, then "
                 + "runs one greedy story in fp32 and in SmoothQuant W8A8 on the int8 engine (tokens/s and model size of both).",
-                "Calibration: windows 100..115 of the bundled TinyStories text; evaluation: windows 0..39 (the fixtures' protocol; see --windows)."})
+                "Calibration: windows 100..115 of the bundled TinyStories text; evaluation: windows 0..39 (the fixtures' protocol; see --windows).",
+                "Threads: by default every kernel runs on one thread and the two models are evaluated at once, one per core (a model "
+                        + "this small does not gain from splitting a matrix product); with --threads N one after the other on N threads."})
 final class DemoCommand implements Callable<Integer> {
     static final String PROMPT = "Once upon a time";
     static final int STORY_TOKENS = 56;
