@@ -73,12 +73,12 @@ final class Demo {
         OutlierTwin twin = twin(original);
         long[] compared = {0};
         boolean same;
-        try (Progress p = new Progress("twin: fp32 logits of window 0 against the original's", 1)) {
+        try (Progress p = new Progress("twin: fp32 logits check", 1)) {
             same = sameLogits(original, twin.model(), eval.window(0), compared);
             p.stepTo(1);
         }
         var options = options();
-        try (Progress p = new Progress("calibrate and evaluate original and twin", 2L * (1 + EvalTable.rowCount(options)))) {
+        try (Progress p = new Progress("tables: original and twin", 2L * (1 + EvalTable.rowCount(options)))) {
             AtomicInteger done = new AtomicInteger();
             IntConsumer step = n -> p.stepTo(done.incrementAndGet());
             if (!concurrent) {

@@ -104,7 +104,7 @@ final class DemoCommand implements Callable<Integer> {
         Demo.Result r = Demo.run(m.model(), calib, eval, concurrent);
         Path page = writeInspectPage(r, calib, out, inspectOut == null);
         Story fp32, sq;
-        try (Progress p = new Progress("stories: fp32, then SmoothQuant W8A8 on the int8 engine", 2L * (1 + TIMED_RUNS))) {
+        try (Progress p = new Progress("stories: fp32, int8", 2L * (1 + TIMED_RUNS))) {
             int[] done = {0};
             Runnable step = () -> p.stepTo(++done[0]);
             fp32 = story(m, new Transformer(r.twin().model()), r.twin().model(), step);
