@@ -80,12 +80,12 @@ final class EvalCommand implements Callable<Integer> {
         return 0;
     }
 
-    /** Runs the table with a progress bar on a terminal, one log line per row otherwise. */
+    /** Runs the table with a progress bar on a terminal, one log line per row otherwise (not both). */
     static List<EvalTable.Row> runTable(LoadedModel m, ActivationStats stats, Windows calib, Windows eval, EvalTable.Options o, boolean quiet) {
         try (Progress p = new Progress("eval", EvalTable.rowCount(o))) {
             boolean lines = !quiet && !p.isLive();
             return new EvalTable(m.model(), stats, calib, eval, lines ? s -> System.err.println("sq: " + s) : s -> { })
-                    .onProgress(quiet ? n -> { } : p::stepTo).run(o);
+                    .onProgress(quiet || lines ? n -> { } : p::stepTo).run(o);
         }
     }
 

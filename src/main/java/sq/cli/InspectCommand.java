@@ -5,7 +5,6 @@ import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import sq.eval.Windows;
 import sq.inspect.Inspector;
-import sq.inspect.ProgressSink;
 import sq.inspect.Sweep;
 import sq.io.AtomicOutput;
 import sq.io.InputException;
@@ -132,7 +131,7 @@ final class InspectCommand implements Callable<Integer> {
         String label = m.path().toAbsolutePath().normalize().getFileName().toString();
         Inspector.Request req = new Inspector.Request(label, m.model(), stats, calib, calibLabel, chosen, a, autoScheme, sampleWindow, sw, sweepNote);
         Inspector.Result[] result = new Inspector.Result[1];
-        AtomicOutput.writeDir(out, force, dir -> result[0] = Inspector.write(req, dir, progress()));
+        AtomicOutput.writeDir(out, force, dir -> result[0] = Inspector.write(req, dir, Progress.sink()));
         System.err.println("sq: wrote " + out + " (" + result[0].figures().size() + " figures, index.html, outliers.csv, outliers.json"
                 + (sw != null ? ", sweep.csv, sweep.json" : "") + ")");
         return 0;
@@ -143,29 +142,11 @@ final class InspectCommand implements Callable<Integer> {
         try (Progress p = common.quiet ? null : new Progress("sweep", Sweep.rows(spec, schemes.size()))) {
             int[] done = {0};
             Consumer<String> log = line -> {
-                if (PPL_LINE.matcher(line).find() && p != null) p.stepTo(++done[0]);
+                if (PPL_LINE.matcher(line).find() && bar) p.stepTo(++done[0]);
                 if (!bar && !common.quiet) System.err.println("sq: " + line);
             };
             return Sweep.run(m.model(), stats, calib, eval, spec, schemes, source, log);
         }
-    }
-
-    private ProgressSink progress() {
-        if (common.quiet) return ProgressSink.NONE;
-        return (name, total) -> {
-            Progress p = new Progress(name, total);
-            return new ProgressSink.Task() {
-                @Override
-                public void stepTo(long done) {
-                    p.stepTo(done);
-                }
-
-                @Override
-                public void close() {
-                    p.close();
-                }
-            };
-        };
     }
 
     private static boolean interactive() {

@@ -3,12 +3,8 @@ package sq.inspect;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import sq.eval.Windows;
-import sq.model.DenseLinear;
-import sq.model.Layer;
-import sq.model.Linear;
 import sq.model.Model;
 import sq.model.ModelLoader;
-import sq.model.NormWeights;
 import sq.quant.ActivationStats;
 import sq.quant.Calibrator;
 import sq.quant.Scheme;
@@ -19,7 +15,6 @@ import sq.tokenizer.Tokenizer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
 import java.util.stream.Collectors;
@@ -40,7 +35,7 @@ class OutlierTwinTest {
     @Test
     void findsTheInjectedChannelsAndSmoothingFlattensThem() throws Exception {
         Path dir = Fixtures.shared("trained/llama-8m");
-        Model twin = twin(ModelLoader.load(dir));
+        Model twin = OutlierTwin.of(ModelLoader.load(dir), CHANNELS, 32, 16).model();
         Tokenizer tok = Tokenizer.load(dir.resolve("tokenizer.json"));
         String text = new String(Files.readAllBytes(Fixtures.bundled("text/calib.txt")), StandardCharsets.UTF_8);
         Windows calib = Windows.of(tok.encode(text.substring(0, 20_000)), 256, 0, 2, "calib.txt");
@@ -85,28 +80,5 @@ class OutlierTwinTest {
         Inspector.Result r = Inspector.write(req, tmp, ProgressSink.NONE);
         assertThat(r.figures()).hasSize(9);
         assertThat(Files.readString(tmp.resolve("index.html"))).containsPattern("3 outlier channels \\(ch (31|78|150), (31|78|150), (31|78|150)\\)");
-    }
-
-    /** The twin in memory (as tools/inject_outliers.py writes it): powers of two, so the fp32 function is unchanged. */
-    static Model twin(Model m) {
-        List<Layer> layers = new ArrayList<>();
-        for (Layer l : m.layers()) {
-            layers.add(new Layer(scale(l.attnNorm, 32), l.qNorm, l.kNorm, scale(l.mlpNorm, 16),
-                    columns(l.q, 32), columns(l.k, 32), columns(l.v, 32), l.o, columns(l.gate, 16), columns(l.up, 16), l.down));
-        }
-        return new Model(m.config(), m.embed(), m.positions(), layers, m.finalNorm(), m.lmHead());
-    }
-
-    private static NormWeights scale(NormWeights n, float f) {
-        float[] w = n.weight().clone();
-        for (int c : CHANNELS) w[c] *= f;
-        return new NormWeights(n.name(), w, n.bias());
-    }
-
-    private static Linear columns(Linear l, float f) {
-        DenseLinear d = (DenseLinear) l;
-        float[] w = d.weight().clone();
-        for (int r = 0; r < d.out(); r++) for (int c : CHANNELS) w[r * d.in() + c] /= f;
-        return new DenseLinear(d.name(), w, d.bias(), d.in(), d.out());
     }
 }

@@ -1,0 +1,93 @@
+package sq.cli;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import sq.io.Json;
+import sq.testing.ConsoleCapture;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.within;
+
+/**
+ * ./sq demo --json end to end: the outlier twin computes the same fp32 function and perplexity, naive W8A8 collapses
+ * on it, SmoothQuant undoes what its outliers cost, and the JSON carries the keys issue 20 names.
+ */
+class DemoTest extends ConsoleCapture {
+    private static final List<String> PRESETS = List.of("O1", "O2", "O3", "w8a8");
+
+    @TempDir
+    Path tmp;
+
+    @Test
+    void twinShowsNaiveCollapseAndSmoothQuantRecovery() throws Exception {
+        Path page = tmp.resolve("inspect");
+        // 10 of the 40 windows, to keep the test short: the shape of the result is the same
+        int rc = Main.execute("demo", "--json", "--windows", "10", "--inspect-out", page.toString());
+        assertThat(rc).as(stderr()).isZero();
+        JsonNode j = Json.MAPPER.readTree(stdout());
+        JsonNode original = j.get("original"), twin = j.get("twin");
+
+        // the same function: fp32 logits bit for bit on window 0, and the same perplexity
+        assertThat(twin.get("recipe").get("fp32_logits_bit_identical").asBoolean()).isTrue();
+        double fp32 = original.get("fp32").asDouble();
+        assertThat(twin.get("fp32").asDouble()).isEqualTo(fp32);
+        assertThat(j.get("windows").asInt()).isEqualTo(10);
+
+        // the paper's Figure 4 on the twin: naive W8A8 collapses on per-tensor activations (O2, O3) ...
+        assertThat(twin.get("naive").get("O3").asDouble()).isGreaterThan(1.10 * fp32);
+        assertThat(twin.get("naive").get("O2").asDouble()).isGreaterThan(1.10 * fp32);
+        for (String s : PRESETS) {
+            double naive = twin.get("naive").get(s).asDouble(), sq = twin.get("smoothquant").get(s).asDouble();
+            double sqOriginal = original.get("smoothquant").get(s).asDouble();
+            // ... SmoothQuant takes back all that the outliers cost: the twin as good as the original under each preset
+            assertThat(sq).as(s).isCloseTo(sqOriginal, within(2e-3 * sqOriginal));
+            assertThat(sq).as(s).isLessThan(naive);
+            // and near fp32: what per-tensor int8 of a 64-wide model costs with no outliers at all (about 2% for O3)
+            assertThat(sq).as(s).isLessThan((s.equals("O1") || s.equals("w8a8") ? 1.01 : 1.025) * fp32);
+        }
+        // Figure 2 in numbers: the outlier channel dominates before smoothing, not after
+        assertThat(twin.get("act_ratio").get("before").asDouble()).isGreaterThan(20);
+        assertThat(twin.get("act_ratio").get("after").asDouble()).isLessThan(3);
+        assertThat(original.get("act_ratio").get("before").asDouble()).isLessThan(4);
+
+        for (JsonNode side : List.of(original, twin)) {
+            assertThat(side.get("naive").properties()).extracting(e -> e.getKey()).containsExactlyElementsOf(PRESETS);
+            assertThat(side.get("smoothquant").properties()).extracting(e -> e.getKey()).containsExactlyElementsOf(PRESETS);
+        }
+        JsonNode engine = j.get("engine");
+        for (String e : List.of("fp32", "int8")) {
+            assertThat(engine.get(e).get("tokens_per_s").asDouble()).as(e).isPositive();
+            assertThat(engine.get(e).get("text").asText()).as(e).startsWith("Once upon a time, there was a little girl named Lily.");
+        }
+        // int8 weights: about a quarter of fp32's bytes
+        assertThat(engine.get("int8").get("model_bytes").asDouble() / engine.get("fp32").get("model_bytes").asDouble()).isBetween(0.2, 0.35);
+        assertThat(j.get("seconds").asDouble()).isPositive();
+        assertThat(Path.of(j.get("inspect").asText())).isEqualTo(page.toAbsolutePath().normalize().resolve("index.html"));
+        assertThat(Files.readString(page.resolve("index.html"))).contains("outlier");
+    }
+
+    /** Only a power of two scales a float32 exactly: any other factor would change the function, and is refused. */
+    @Test
+    void twinRefusesFactorsThatAreNotPowersOfTwo() {
+        sq.model.Model m = LoadedModel.load(Path.of("models/stories260K"), null).model();
+        for (float k : new float[]{3f, 0.3f, -2f, 0f, Float.NaN, Float.POSITIVE_INFINITY, Float.MIN_VALUE})
+            org.assertj.core.api.Assertions.assertThatIllegalArgumentException().as("k = " + k)
+                    .isThrownBy(() -> sq.inspect.OutlierTwin.of(m, new int[]{5}, k, 16)).withMessageContaining("power of two");
+        assertThat(sq.inspect.OutlierTwin.of(m, new int[]{5}, 0.5f, 1024f).kMlp()).isEqualTo(1024f);
+        org.assertj.core.api.Assertions.assertThatIllegalArgumentException().isThrownBy(() -> sq.inspect.OutlierTwin.of(m, new int[]{64}, 2, 2));
+    }
+
+    @Test
+    void evaluationWindowsMustStayOffTheCalibrationText() {
+        for (String n : new String[]{"0", "101"}) {
+            err.reset();
+            assertThat(Main.execute("demo", "--windows", n, "--quiet")).isEqualTo(Main.USER_ERROR);
+            assertThat(stderr()).contains("--windows " + n + ": give 1..100").doesNotContain("Exception");
+        }
+    }
+}
