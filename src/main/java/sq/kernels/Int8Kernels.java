@@ -95,6 +95,21 @@ public final class Int8Kernels {
         why = s.why();
     }
 
+    /**
+     * The VNNI instruction's peak, for benchmarks: iterations x 16 independent vpdpbusd on each of the
+     * {@link Parallel} threads at once. Returns the int8 operations done (2 per multiply-add, as GEMM GOP/s count).
+     */
+    public static long vnniPeak(long iterations) {
+        if (!Vnni.AVAILABLE) throw new IllegalStateException("native int8 kernels cannot run: " + Vnni.REASON);
+        int threads = Parallel.threads();
+        int[] sink = new int[threads];
+        Parallel.forRange(threads, (t0, t1) -> {
+            for (int t = t0; t < t1; t++) sink[t] = Vnni.peak(iterations);
+        });
+        if (java.util.Arrays.stream(sink).sum() == 42) System.out.print(""); // uses the results
+        return threads * iterations * 16 * 64 * 2;
+    }
+
     /** A line to log once (a corrupted cache file was replaced), or null. */
     public static String note() {
         return Vnni.NOTE;
