@@ -1,6 +1,7 @@
 package sq.cli;
 
 import picocli.CommandLine.Option;
+import sq.kernels.Int8Kernels;
 import sq.kernels.KernelInfo;
 import sq.kernels.Parallel;
 
@@ -12,6 +13,11 @@ final class CommonOptions {
     @Option(names = "--debug", description = "Show stack traces for errors.")
     boolean debug;
 
+    @Option(names = "--kernels", paramLabel = "java|native|auto", description = "Int8 kernels: the native AVX-512 VNNI ones, the "
+            + "pure-Java ones, or auto (default: native where the CPU and the library allow; the same results either way). "
+            + "Default from $" + Int8Kernels.ENV + ".")
+    String kernels;
+
     @Option(names = "--quiet", description = "Do not log kernel selection and progress to stderr.")
     boolean quiet;
 
@@ -20,6 +26,14 @@ final class CommonOptions {
         if (threads < 0) throw new sq.io.InputException("--threads must be positive");
         Parallel.setThreads(threads);
         Progress.silent = quiet;
+        if (kernels != null) {
+            try {
+                Int8Kernels.select(Int8Kernels.parse(kernels), "--kernels");
+            } catch (IllegalArgumentException | IllegalStateException e) {
+                throw new sq.io.InputException("--kernels " + kernels + ": " + e.getMessage());
+            }
+        }
+        if (!quiet && Int8Kernels.note() != null) System.err.println("sq: " + Int8Kernels.note());
         if (!quiet) System.err.println("sq: " + KernelInfo.describe());
     }
 }

@@ -7,7 +7,8 @@ import java.util.Objects;
  * y[t, o] = xScale[t] * wScale[o] * sum_i xq[t, i] * wq[o, i] + bias[o], with xq int8 [T, in], wq int8 [out, in],
  * both row-major, y float [T, out]. The sum is exact int32 arithmetic; dequantization and bias are applied as each
  * output is written. T == 1 (decode) streams the int8 weights ({@link Int8Gemv}), T &gt; 1 (prefill) runs the blocked
- * GEMM ({@link Int8Gemm}). Work is spread over {@link Parallel}.
+ * GEMM ({@link Int8Gemm}); with the native kernels selected ({@link Int8Kernels}) both run on VNNI instead
+ * ({@link VnniMatMul}), to the same int32 sums. Work is spread over {@link Parallel}.
  */
 public final class Int8MatMul {
 
@@ -36,7 +37,8 @@ public final class Int8MatMul {
         if (packed.in() != in || packed.out() != out)
             throw new IllegalArgumentException("packed weights are " + packed.out() + "x" + packed.in() + ", not " + out + "x" + in);
         Int8Epilogue epilogue = dequantize(xq, xScale, T, wq, wOff, wScale, bias, in, out, y);
-        if (T == 1) Int8Gemv.run(xq, 0, wq, wOff, in, in, out, epilogue);
+        if (T == 1) run(xq, 0, in, 1, wq, wOff, in, in, out, epilogue);
+        else if (T > 1 && packed.isNative()) VnniMatMul.gemm(xq, 0, in, T, packed, epilogue);
         else if (T > 1) Int8Gemm.run(xq, 0, in, T, packed, epilogue);
     }
 
@@ -84,7 +86,10 @@ public final class Int8MatMul {
     }
 
     private static void run(byte[] x, int xOff, int ldx, int T, byte[] w, int wOff, int ldw, int k, int out, Int8Epilogue epilogue) {
-        if (T == 1) Int8Gemv.run(x, xOff, w, wOff, ldw, k, out, epilogue);
+        if (Int8Kernels.isNative()) {
+            if (T == 1) VnniMatMul.gemv(x, xOff, w, wOff, ldw, k, out, epilogue);
+            else if (T > 1) VnniMatMul.gemm(x, xOff, ldx, T, w, wOff, ldw, k, out, epilogue);
+        } else if (T == 1) Int8Gemv.run(x, xOff, w, wOff, ldw, k, out, epilogue);
         else if (T > 1) Int8Gemm.run(x, xOff, ldx, T, w, wOff, ldw, k, out, epilogue);
     }
 

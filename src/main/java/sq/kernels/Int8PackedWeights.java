@@ -11,10 +11,14 @@ public final class Int8PackedWeights {
     private static final int COLS = Int8GemmKernel.COLS, BLOCK = Int8Gemm.KT * COLS;
 
     private final long[] data;
+    private final byte[] vnni;
+    private final int[] colSums;
     private final int in, out, blocks;
 
-    private Int8PackedWeights(long[] data, int in, int out, int blocks) {
+    private Int8PackedWeights(long[] data, byte[] vnni, int[] colSums, int in, int out, int blocks) {
         this.data = data;
+        this.vnni = vnni;
+        this.colSums = colSums;
         this.in = in;
         this.out = out;
         this.blocks = blocks;
@@ -23,6 +27,7 @@ public final class Int8PackedWeights {
     /** Packs W [out, in] (int8, row-major, at w[wOff]); w is not kept. */
     public static Int8PackedWeights of(byte[] w, int wOff, int in, int out) {
         Int8MatMul.checkShapes(new byte[0], 0, w, wOff, in, out);
+        if (Int8Kernels.isNative()) return ofNative(w, wOff, in, out);
         int strips = (out + COLS - 1) / COLS, blocks = (in + Int8Gemm.KC - 1) / Int8Gemm.KC;
         long[] data = new long[Math.multiplyExact(Math.multiplyExact(strips, blocks), BLOCK)];
         Parallel.forRange(strips, (long) in * out, (s0, s1) -> {
@@ -36,7 +41,15 @@ public final class Int8PackedWeights {
                 }
             }
         });
-        return new Int8PackedWeights(data, in, out, blocks);
+        return new Int8PackedWeights(data, null, null, in, out, blocks);
+    }
+
+    private static Int8PackedWeights ofNative(byte[] w, int wOff, int in, int out) {
+        int strips = (out + Vnni.NR - 1) / Vnni.NR, blocks = (in + Vnni.KC - 1) / Vnni.KC;
+        byte[] wp = new byte[Math.multiplyExact(Math.multiplyExact(strips, blocks), Vnni.NR * Vnni.KC)];
+        int[] colSums = new int[strips * Vnni.NR];
+        Parallel.forRange(strips, (long) in * out, (s0, s1) -> Vnni.pack(w, wOff, in, in, out, s0, s1, wp, colSums));
+        return new Int8PackedWeights(null, wp, colSums, in, out, blocks);
     }
 
     public int in() {
@@ -49,7 +62,20 @@ public final class Int8PackedWeights {
 
     /** Bytes held. */
     public long bytes() {
-        return 8L * data.length;
+        return data != null ? 8L * data.length : vnni.length + 4L * colSums.length;
+    }
+
+    /** Whether this holds the native kernels' layout ({@link #vnni}, {@link #colSums}) rather than triples ({@link #data}). */
+    boolean isNative() {
+        return vnni != null;
+    }
+
+    byte[] vnni() {
+        return vnni;
+    }
+
+    int[] colSums() {
+        return colSums;
     }
 
     long[] data() {

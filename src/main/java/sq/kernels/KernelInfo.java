@@ -9,14 +9,18 @@ public final class KernelInfo {
     }
 
     /**
-     * E.g. "fp32 GEMM 8x32 tiles (tokens x outputs, k blocks of 256), GEMV 4 rows/pass, int8 GEMM 4x32 tiles (3 products
-     * per 64-bit multiply), int8 GEMV 4 rows/pass, FloatVector 512-bit (16 lanes), 2 threads".
+     * E.g. "int8 native avx512-vnni (GEMM 6x64 tiles, GEMV 4 rows/pass, vpdpbusd), fp32 GEMM 8x32 tiles (tokens x
+     * outputs, k blocks of 256), GEMV 4 rows/pass, FloatVector 512-bit (16 lanes), 2 threads", or with "int8 pure Java:
+     * no VNNI on this CPU, int8 GEMM 4x32 tiles (3 products per 64-bit multiply), int8 GEMV 2 rows/pass ..." first.
      */
     public static String describe() {
         int bits = FloatVector.SPECIES_PREFERRED.vectorBitSize();
-        String s = "fp32 GEMM " + GemmKernel.ROWS + "x" + GemmKernel.COLS + " tiles (tokens x outputs, k blocks of "
+        String int8 = Int8Kernels.isNative()
+                ? "int8 " + Int8Kernels.describe() + " (GEMM 6x" + Vnni.NR + " tiles, GEMV 4 rows/pass, vpdpbusd)"
+                : "int8 " + Int8Kernels.describe() + ", int8 GEMM " + Int8GemmKernel.ROWS + "x" + Int8GemmKernel.COLS
+                  + " tiles (3 products per 64-bit multiply), int8 GEMV " + Int8Gemv.ROWS + " rows/pass (int16 pair products)";
+        String s = int8 + ", fp32 GEMM " + GemmKernel.ROWS + "x" + GemmKernel.COLS + " tiles (tokens x outputs, k blocks of "
                 + Gemm.KC + "), GEMV " + Gemv.ROWS + " rows/pass, "
-                + "int8 GEMM " + Int8GemmKernel.ROWS + "x" + Int8GemmKernel.COLS + " tiles (3 products per 64-bit multiply), int8 GEMV " + Int8Gemv.ROWS + " rows/pass (int16 pair products), "
                 + "FloatVector " + bits + "-bit (" + FloatVector.SPECIES_PREFERRED.length() + " lanes), "
                 + Parallel.threads() + (Parallel.threads() == 1 ? " thread" : " threads");
         if (bits < 256) s += " (warning: vectors narrower than 256 bits, kernels will be slow)";

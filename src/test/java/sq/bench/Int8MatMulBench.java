@@ -16,6 +16,7 @@ import org.openjdk.jmh.annotations.Scope;
 import org.openjdk.jmh.annotations.Setup;
 import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.Warmup;
+import sq.kernels.Int8Kernels;
 import sq.kernels.Int8MatMul;
 import sq.kernels.Int8Quantize;
 
@@ -27,13 +28,15 @@ import sq.kernels.Int8Quantize;
  *
  * <p>KERNEL times the matmul on already-quantized activations; LINEAR adds their per-token quantization, i.e. what
  * an {@code Int8Linear} forward costs. Decode rotates over &gt;= 256 MB of weights, as MatMulBench does.
+ * {@code kernels} picks the pure-Java or the native VNNI kernels ({@code -p kernels=NATIVE}); {@link VnniPeakBench}
+ * measures the instruction's peak beside them.
  */
 @State(Scope.Benchmark)
 @BenchmarkMode(Mode.Throughput)
 @OutputTimeUnit(TimeUnit.SECONDS)
 @Warmup(iterations = 3, time = 1)
 @Measurement(iterations = 5, time = 1)
-@Fork(value = 1, jvmArgsAppend = "--add-modules=jdk.incubator.vector")
+@Fork(value = 1, jvmArgsAppend = {"--add-modules=jdk.incubator.vector", "--enable-native-access=ALL-UNNAMED"})
 public class Int8MatMulBench {
 
     public enum Impl { KERNEL, LINEAR }
@@ -51,6 +54,9 @@ public class Int8MatMulBench {
     @Param
     public Impl impl;
 
+    @Param({"JAVA", "NATIVE"})
+    public Int8Kernels.Mode kernels;
+
     /** out x in, as in MatMulBench. */
     @Param({"2048x2048", "5632x2048", "2048x5632", "4096x4096", "11008x4096"})
     public String shape;
@@ -66,6 +72,7 @@ public class Int8MatMulBench {
 
     @Setup(Level.Trial)
     public void setUp() {
+        Int8Kernels.select(kernels, "the benchmark");
         String[] dims = shape.split("x");
         out = Integer.parseInt(dims[0]);
         in = Integer.parseInt(dims[1]);

@@ -1,0 +1,117 @@
+package sq.kernels;
+
+import java.util.Locale;
+
+/**
+ * Which int8 kernels run: the native AVX-512 VNNI ones ({@link Vnni}) or the pure-Java ones ({@link Int8Gemm},
+ * {@link Int8Gemv}). Both give the same int32 sums bit for bit, so this changes speed only. Chosen once at start-up
+ * from {@code --kernels} or the environment variable {@value #ENV} ({@code java}, {@code native} or {@code auto}, the
+ * default: native where it loads), and said in one line ({@link #describe}).
+ */
+public final class Int8Kernels {
+
+    public static final String ENV = "SQ_KERNELS";
+
+    public enum Mode { JAVA, NATIVE, AUTO }
+
+    private static volatile boolean nativeOn;
+    private static volatile String why;
+
+    static {
+        String env = System.getenv(ENV);
+        Mode mode = Mode.AUTO;
+        if (env != null && !env.isBlank()) {
+            try {
+                mode = parse(env);
+            } catch (IllegalArgumentException e) {
+                why = ENV + "=" + env + " is not java, native or auto; using auto";
+            }
+        }
+        String bad = why;
+        select(mode == Mode.NATIVE && !Vnni.AVAILABLE ? Mode.AUTO : mode, ENV);
+        if (bad != null) why = bad + ": " + why;
+        else if (mode == Mode.NATIVE && !Vnni.AVAILABLE) why = ENV + "=native, but " + Vnni.REASON;
+    }
+
+    private Int8Kernels() {
+    }
+
+    /** "java", "native" or "auto" (any case); anything else is an IllegalArgumentException naming the choices. */
+    public static Mode parse(String s) {
+        try {
+            return Mode.valueOf(s.trim().toUpperCase(Locale.ROOT));
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("'" + s + "' is not one of java, native, auto");
+        }
+    }
+
+    /**
+     * Selects the kernels; source names where the choice came from (for the log line). NATIVE where the library cannot
+     * run is an IllegalStateException with the reason: forcing it means the user wants to know.
+     */
+    public static synchronized void select(Mode mode, String source) {
+        switch (mode) {
+            case JAVA -> {
+                nativeOn = false;
+                why = "chosen by " + source;
+            }
+            case NATIVE -> {
+                if (!Vnni.AVAILABLE) throw new IllegalStateException("native int8 kernels cannot run: " + Vnni.REASON);
+                nativeOn = true;
+                why = null;
+            }
+            case AUTO -> {
+                nativeOn = Vnni.AVAILABLE;
+                why = Vnni.REASON;
+            }
+        }
+    }
+
+    /** True when the native kernels run. */
+    public static boolean isNative() {
+        return nativeOn;
+    }
+
+    /** Whether the native kernels can run here at all. */
+    public static boolean nativeAvailable() {
+        return Vnni.AVAILABLE;
+    }
+
+    /** "native avx512-vnni", or "pure Java: no VNNI on this CPU" / "pure Java: library not loadable: ..." / "pure Java: chosen by --kernels". */
+    public static String describe() {
+        return nativeOn ? "native avx512-vnni" : "pure Java: " + why;
+    }
+
+    /** The current choice, to put back with {@link #restore} (tests that run both kernels). */
+    public record State(boolean nativeOn, String why) {
+    }
+
+    public static synchronized State state() {
+        return new State(nativeOn, why);
+    }
+
+    public static synchronized void restore(State s) {
+        nativeOn = s.nativeOn() && Vnni.AVAILABLE;
+        why = s.why();
+    }
+
+    /**
+     * The VNNI instruction's peak, for benchmarks: iterations x 16 independent vpdpbusd on each of the
+     * {@link Parallel} threads at once. Returns the int8 operations done (2 per multiply-add, as GEMM GOP/s count).
+     */
+    public static long vnniPeak(long iterations) {
+        if (!Vnni.AVAILABLE) throw new IllegalStateException("native int8 kernels cannot run: " + Vnni.REASON);
+        int threads = Parallel.threads();
+        int[] sink = new int[threads];
+        Parallel.forRange(threads, (t0, t1) -> {
+            for (int t = t0; t < t1; t++) sink[t] = Vnni.peak(iterations);
+        });
+        if (java.util.Arrays.stream(sink).sum() == 42) System.out.print(""); // uses the results
+        return threads * iterations * 16 * 64 * 2;
+    }
+
+    /** A line to log once (a corrupted cache file was replaced), or null. */
+    public static String note() {
+        return Vnni.NOTE;
+    }
+}

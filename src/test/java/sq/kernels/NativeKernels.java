@@ -1,0 +1,18 @@
+package sq.kernels;
+
+import org.junit.jupiter.api.Assumptions;
+
+/** For tests that run on the native kernels: skipped, with a visible SKIPPED line, where they cannot load. */
+public final class NativeKernels {
+
+    private NativeKernels() {
+    }
+
+    /** Aborts the calling test (visibly) unless the native int8 kernels run on this machine. */
+    public static void assume() {
+        if (!Int8Kernels.nativeAvailable()) {
+            System.out.println("SKIPPED: native int8 kernels: " + Vnni.REASON);
+            Assumptions.abort("native int8 kernels: " + Vnni.REASON);
+        }
+    }
+}
