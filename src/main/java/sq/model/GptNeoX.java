@@ -1,7 +1,5 @@
 package sq.model;
 
-import com.fasterxml.jackson.databind.JsonNode;
-
 import java.util.List;
 
 /**
@@ -28,10 +26,8 @@ public final class GptNeoX extends Architecture {
         b.gated = false;
         b.activation = activation(r, "hidden_act", "gelu");
         b.qkvGroups = heads;
-        JsonNode rope = RopeConfig.params(r);
         r.require("rotary_emb_base", 10000, "older configs' RoPE base other than 10000; give it as rope_theta");
-        b.rotaryDim = RopeConfig.rotaryDim(r, rope, headDim);
-        b.rope = RopeConfig.scaling(r, rope, b.rotaryDim, maxPositions);
+        RopeConfig.apply(r, b, headDim, maxPositions);
         return config(r, hidden, layers, heads, heads, headDim, r.integer("intermediate_size"), r.integer("vocab_size"),
                 maxPositions, (float) r.number("layer_norm_eps", 1e-5), r.bool("tie_word_embeddings", false), b);
     }

@@ -1,7 +1,5 @@
 package sq.model;
 
-import com.fasterxml.jackson.databind.JsonNode;
-
 import java.util.List;
 
 /**
@@ -29,9 +27,7 @@ public final class Phi extends Architecture {
         b.norm = Norm.LAYER;
         b.gated = false;
         b.activation = activation(r, "hidden_act", "gelu_new");
-        JsonNode rope = RopeConfig.params(r);
-        b.rotaryDim = RopeConfig.rotaryDim(r, rope, headDim);
-        b.rope = RopeConfig.scaling(r, rope, b.rotaryDim, maxPositions);
+        RopeConfig.apply(r, b, headDim, maxPositions);
         return config(r, hidden, layers, heads, kvHeads, headDim, r.integer("intermediate_size"), r.integer("vocab_size"),
                 maxPositions, (float) r.number("layer_norm_eps", 1e-5), r.bool("tie_word_embeddings", false), b);
     }

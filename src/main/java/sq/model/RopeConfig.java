@@ -38,4 +38,11 @@ final class RopeConfig {
     static RopeScaling scaling(ConfigReader r, JsonNode params, int rotaryDim, int maxPositions) {
         return RopeScaling.parse(params, r.root(), r.file(), rotaryDim, maxPositions);
     }
+
+    /** Partial rotary dims and the RoPE scaling of the config into the block (the usual case: one RoPE for all layers). */
+    static void apply(ConfigReader r, Block.Builder b, int headDim, int maxPositions) {
+        JsonNode params = params(r);
+        b.rotaryDim = rotaryDim(r, params, headDim);
+        b.rope = scaling(r, params, b.rotaryDim, maxPositions);
+    }
 }
