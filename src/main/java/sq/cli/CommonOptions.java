@@ -26,11 +26,13 @@ final class CommonOptions {
         if (threads < 0) throw new sq.io.InputException("--threads must be positive");
         Parallel.setThreads(threads);
         Progress.silent = quiet;
-        if (kernels != null) {
+        String env = System.getenv(Int8Kernels.ENV), mode = kernels != null ? kernels : env;
+        if (mode != null && !mode.isBlank()) {
+            String source = kernels != null ? "--kernels" : Int8Kernels.ENV;
             try {
-                Int8Kernels.select(Int8Kernels.parse(kernels), "--kernels");
+                Int8Kernels.select(Int8Kernels.parse(mode), source);
             } catch (IllegalArgumentException | IllegalStateException e) {
-                throw new sq.io.InputException("--kernels " + kernels + ": " + e.getMessage());
+                throw new sq.io.InputException((kernels != null ? "--kernels " : Int8Kernels.ENV + "=") + mode + ": " + e.getMessage());
             }
         }
         if (!quiet && Int8Kernels.note() != null) System.err.println("sq: " + Int8Kernels.note());
