@@ -67,10 +67,10 @@ class CheckpointTest {
     @Test
     void unknownArchitectureListsTheSupportedOnes() throws IOException {
         Path dir = Files.createDirectory(tmp.resolve("gpt"));
-        Files.writeString(dir.resolve("config.json"), "{\"architectures\": [\"GPTNeoXForCausalLM\"]}");
+        Files.writeString(dir.resolve("config.json"), "{\"architectures\": [\"MambaForCausalLM\"]}");
         new SafetensorsWriter().add("x", new float[1], 1).write(dir.resolve("model.safetensors"));
         assertThatThrownBy(() -> ModelLoader.load(dir)).isInstanceOf(InputException.class)
-                .hasMessageContaining("config.json").hasMessageContaining("GPTNeoXForCausalLM")
+                .hasMessageContaining("config.json").hasMessageContaining("MambaForCausalLM")
                 .hasMessageContaining("LlamaForCausalLM").hasMessageContaining("Qwen3ForCausalLM").hasMessageContaining("OPTForCausalLM");
     }
 
