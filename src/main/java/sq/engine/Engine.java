@@ -89,9 +89,9 @@ public final class Engine implements AutoCloseable {
         Sequence s = new Sequence(request, listener, blocks);
         lock.lock();
         try {
-            if (!accepting) throw new QueueFullException("the server is shutting down");
+            if (!accepting) throw new QueueFullException("the engine is shutting down", true);
             if (scheduler.waiting() >= config.maxQueue())
-                throw new QueueFullException("the queue is full (" + config.maxQueue() + " requests waiting)");
+                throw new QueueFullException("the queue is full (" + config.maxQueue() + " requests waiting)", false);
             scheduler.enqueue(s);
             waitingNow = scheduler.waiting();
             wake.signal();
