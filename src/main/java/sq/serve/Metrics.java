@@ -37,6 +37,7 @@ final class Metrics {
         gauge(b, "sq_kv_pool_bytes", "KV pool size in bytes.", engine.pool().total() * engine.pool().bytesPerBlock());
         counter(b, "sq_engine_steps_total", "Engine steps run.", engine.steps());
         counter(b, "sq_engine_step_tokens_total", "Tokens fed to the model over all steps.", engine.stepTokens());
+        gauge(b, "sq_peak_rss_bytes", "Peak resident memory of the server process (VmHWM).", sq.eval.Bench.peakRss());
         ttft.write(b);
         itl.write(b);
         return b.toString();
