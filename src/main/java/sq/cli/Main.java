@@ -9,7 +9,7 @@ import sq.io.InputException;
         description = "SmoothQuant for the JVM: load, evaluate, quantize and run LLMs in W8A8.",
         subcommands = {DemoCommand.class, GenerateCommand.class, PplCommand.class, BenchCommand.class, CalibrateCommand.class,
                 EvalCommand.class, QuantizeCommand.class, SchemesCommand.class, LogitsCommand.class, InspectCommand.class, EmbedEvalCommand.class,
-                TokenizeCommand.class,
+                TokenizeCommand.class, ServeCommand.class, LoadtestCommand.class,
                 CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
     static final int USER_ERROR = 2;

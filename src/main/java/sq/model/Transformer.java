@@ -55,6 +55,11 @@ public final class Transformer {
         return cfg;
     }
 
+    /** Whether this runs the int8 engine (int8 KV caches: see the constructor). */
+    public boolean int8Engine() {
+        return int8Engine;
+    }
+
     /** Installs (or with null removes) a hook that sees every decoder-layer linear's input and output. */
     public void setObserver(LinearObserver observer) {
         this.observer = observer;
@@ -207,14 +212,88 @@ public final class Transformer {
             }
             case NONE -> { }
         }
+        if (batch == null) attendSequence(l, q, k, v, s.att, T, cache, start);
+        else batch.attend(l, q, k, v, s.att);
+        run(layer.o, s.att, out, T);
+    }
+
+    /** RoPE, then the cache's store and attention, for the T rows of one sequence at positions start... */
+    private void attendSequence(int l, float[] q, float[] k, float[] v, float[] att, int T, LayerCache cache, int start) {
         if (block.ropeAt(l)) {
             Rope r = localRope != null && block.window(l) > 0 ? localRope : rope;
             r.apply(q, T, cfg.heads(), start);
             r.apply(k, T, cfg.kvHeads(), start);
         }
         cache.store(k, v, T, start);
-        cache.attend(q, s.att, T, start, attention[l]);
-        run(layer.o, s.att, out, T);
+        cache.attend(q, att, T, start, attention[l]);
+    }
+
+    /** The sequences of a {@link #forwardBatch} step: rows [rows[i], rows[i+1]) belong to caches[i], from starts[i] on. */
+    private record Batch(Transformer tf, int[] rows, KvCache[] caches, int[] starts) {
+        /** Attention per sequence over its own cache, on copies of its rows. */
+        void attend(int l, float[] q, float[] k, float[] v, float[] att) {
+            int qd = tf.cfg.qDim(), kd = tf.cfg.kvDim();
+            for (int i = 0; i < caches.length; i++) {
+                int r0 = rows[i], n = rows[i + 1] - r0;
+                float[] qi = java.util.Arrays.copyOfRange(q, r0 * qd, (r0 + n) * qd);
+                float[] ki = java.util.Arrays.copyOfRange(k, r0 * kd, (r0 + n) * kd);
+                float[] vi = java.util.Arrays.copyOfRange(v, r0 * kd, (r0 + n) * kd);
+                float[] ai = new float[n * qd];
+                tf.attendSequence(l, qi, ki, vi, ai, n, caches[i].layers[l], starts[i]);
+                System.arraycopy(ai, 0, att, r0 * qd, n * qd);
+            }
+        }
+    }
+
+    private Batch batch; // during a forwardBatch step
+
+    /**
+     * One step over several sequences, each with its own cache (continuous batching): tokens[i] run at positions
+     * caches[i].length().. and are appended to caches[i]. Every linear runs once over all the step's rows; attention
+     * runs per sequence. Each row's arithmetic is that of {@link #forward} (norms, RoPE and per-token quantization
+     * are per row, integer sums exact), so a sequence's logits do not depend on its batch mates, as long as no
+     * activation scale is taken over the whole step (per-tensor dynamic schemes are refused by the caller).
+     *
+     * @param wantLogits which sequences need the logits of their last token
+     * @return [vocab] per sequence where wanted, else null
+     */
+    public float[][] forwardBatch(int[][] tokens, KvCache[] caches, boolean[] wantLogits) {
+        int n = tokens.length, H = cfg.hidden(), D = block.embedDim(), V = cfg.vocab();
+        int[] rows = new int[n + 1], starts = new int[n];
+        for (int i = 0; i < n; i++) {
+            if (tokens[i].length == 0) throw new IllegalArgumentException("no tokens for sequence " + i);
+            starts[i] = caches[i].length();
+            if (starts[i] + tokens[i].length > caches[i].capacity())
+                throw new InputException("sequence of " + (starts[i] + tokens[i].length) + " tokens exceeds the context of " + caches[i].capacity());
+            rows[i + 1] = rows[i] + tokens[i].length;
+        }
+        int T = rows[n];
+        Scratch s = scratch(T);
+        for (int i = 0; i < n; i++) System.arraycopy(embed(tokens[i], starts[i]), 0, s.h, rows[i] * H, tokens[i].length * H);
+        batch = new Batch(this, rows, caches, starts);
+        try {
+            for (int l = 0; l < cfg.layers(); l++) runLayer(l, model.layers().get(l), s.h, T, null, 0, s);
+        } finally {
+            batch = null;
+        }
+        for (int i = 0; i < n; i++) caches[i].advance(tokens[i].length);
+        if (model.finalNorm() != null) norm(model.finalNorm(), s.h, s.x, T, H);
+        else System.arraycopy(s.h, 0, s.x, 0, T * H);
+        float[] in = s.x;
+        if (model.projectOut() != null) {
+            model.projectOut().forward(s.x, T, s.e);
+            in = s.e;
+        }
+        int m = 0;
+        for (boolean w : wantLogits) if (w) m++;
+        float[][] out = new float[n][];
+        if (m == 0) return out;
+        float[] last = new float[m * D], logits = new float[m * V];
+        for (int i = 0, j = 0; i < n; i++) if (wantLogits[i]) System.arraycopy(in, (rows[i + 1] - 1) * D, last, j++ * D, D);
+        model.lmHead().forward(last, m, logits);
+        finishLogits(logits);
+        for (int i = 0, j = 0; i < n; i++) if (wantLogits[i]) out[i] = java.util.Arrays.copyOfRange(logits, j * V, ++j * V);
+        return out;
     }
 
     /** The MLP on x [T, hidden] into out [T, hidden]. */

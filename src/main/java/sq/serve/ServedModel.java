@@ -1,0 +1,28 @@
+package sq.serve;
+
+import sq.engine.Engine;
+import sq.tokenizer.Tokenizer;
+import sq.tokenizer.chat.ChatTemplate;
+
+import java.util.Set;
+
+/**
+ * What the server serves: a running engine and how text maps to ids.
+ *
+ * @param id        the model's name in the API (GET /v1/models, the requests' "model")
+ * @param tokenizer null for a --shape model (random weights, no vocabulary): prompts are token ids, and each
+ *                  generated token's text is its id and a space
+ * @param eosIds    ids that end a generation (generation_config.json's eos_token_id), unless ignore_eos
+ * @param bosId     prepended to text prompts of /v1/completions where the model has one distinct from its eos, or null
+ * @param template  the chat template, or null: the plain format of {@link ChatPrompt}
+ */
+public record ServedModel(String id, Engine engine, Tokenizer tokenizer, Set<Integer> eosIds, Integer bosId, ChatTemplate template) {
+    public ServedModel {
+        eosIds = Set.copyOf(eosIds);
+    }
+
+    /** One token's text where the model has no tokenizer. */
+    static String idText(int id) {
+        return id + " ";
+    }
+}
