@@ -23,6 +23,7 @@ public final class Transformer {
     private final Rope rope, localRope;
     private final Attention[] attention; // per layer
     private final boolean int8Engine;
+    private final MoeForward moe; // null for dense models
     private LinearObserver observer;
 
     public Transformer(Model model) {
@@ -45,6 +46,19 @@ public final class Transformer {
         attention = new Attention[cfg.layers()];
         for (int l = 0; l < attention.length; l++)
             attention[l] = new Attention(block.attnScale(), block.attnSoftcap(), block.window(l), slopes);
+        moe = block.moe() == null ? null : new MoeForward(block.moe(), cfg.hidden(), new MoeForward.Ops() {
+            public void run(Linear l, float[] x, float[] y, int tokens) {
+                Transformer.this.run(l, x, y, tokens);
+            }
+
+            public void runShared(float[] x, int tokens, Linear[] linears, float[][] ys) {
+                Transformer.this.runShared(x, tokens, linears, ys);
+            }
+
+            public void gatedActivation(float[] a, float[] b, int n) {
+                activate(a, b, n);
+            }
+        });
     }
 
     public Model model() {
@@ -213,12 +227,16 @@ public final class Transformer {
             r.apply(k, T, cfg.kvHeads(), start);
         }
         cache.store(k, v, T, start);
-        cache.attend(q, s.att, T, start, attention[l]);
+        cache.attend(q, s.att, T, start, attention[l].withSinks(layer.sinks));
         run(layer.o, s.att, out, T);
     }
 
-    /** The MLP on x [T, hidden] into out [T, hidden]. */
+    /** The MLP (or the mixture of experts) on x [T, hidden] into out [T, hidden]. */
     private void mlp(Layer layer, float[] x, int T, Scratch s, float[] out) {
+        if (layer.moe != null) {
+            moe.forward(layer.moe, x, T, out);
+            return;
+        }
         int I = cfg.intermediate(), n = T * I;
         float[] a = s.a, b = s.b;
         if (layer.gateUp != null) {
@@ -232,6 +250,12 @@ public final class Transformer {
         } else {
             run(layer.up, x, a, T);
         }
+        activate(a, b, n);
+        run(layer.down, a, out, T);
+    }
+
+    /** a = act(a) * b (gated; b null: a = act(a)) over n values, the block's activation. */
+    private void activate(float[] a, float[] b, int n) {
         switch (block.activation()) {
             case SILU -> {
                 if (b == null) Activations.silu(a, n);
@@ -251,7 +275,6 @@ public final class Transformer {
                 Activations.relu(a, n);
             }
         }
-        run(layer.down, a, out, T);
     }
 
     /** h += residualScale * out. */
