@@ -24,9 +24,11 @@ public final class Moe {
      * smoothing's 1/s_e: the norm output is shared, so each expert's own factor is applied on its own copy), or null.
      */
     public final float[][] inputScale;
+    /** The same for the shared expert, or null. */
+    public final float[] sharedInputScale;
 
     public Moe(Linear router, Linear sharedGate, Linear[] gate, Linear[] up, Linear[] down, Linear sharedGateProj,
-               Linear sharedUp, Linear sharedDown, float[][] inputScale) {
+               Linear sharedUp, Linear sharedDown, float[][] inputScale, float[] sharedInputScale) {
         this.router = router;
         this.sharedGate = sharedGate;
         this.gate = gate;
@@ -36,6 +38,7 @@ public final class Moe {
         this.sharedUp = sharedUp;
         this.sharedDown = sharedDown;
         this.inputScale = inputScale;
+        this.sharedInputScale = sharedInputScale;
     }
 
     public int experts() {
@@ -74,13 +77,14 @@ public final class Moe {
 
     /** A copy with every quantizable linear through f (router and shared gate kept). */
     public Moe map(UnaryOperator<Linear> f) {
-        Moe m = with(router, sharedGate, inputScale);
+        Moe m = with(router, sharedGate, inputScale, sharedInputScale);
         m.replaceLinears(f);
         return m;
     }
 
     /** A copy (fresh expert arrays, same linears) with another router, shared gate and input scales. */
-    public Moe with(Linear router, Linear sharedGate, float[][] inputScale) {
-        return new Moe(router, sharedGate, gate.clone(), up.clone(), down.clone(), sharedGateProj, sharedUp, sharedDown, inputScale);
+    public Moe with(Linear router, Linear sharedGate, float[][] inputScale, float[] sharedInputScale) {
+        return new Moe(router, sharedGate, gate.clone(), up.clone(), down.clone(), sharedGateProj, sharedUp, sharedDown, inputScale,
+                sharedInputScale);
     }
 }

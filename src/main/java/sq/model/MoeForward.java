@@ -99,7 +99,13 @@ final class MoeForward {
 
     /** out += sigmoid(sharedGate x) * down(act(gate x) * up x) (no gate: weight 1). */
     private void shared(Moe m, float[] x, int T, float[] out) {
-        ops.runShared(x, T, new Linear[]{m.sharedGateProj, m.sharedUp}, new float[][]{sa, sb});
+        float[] in = x;
+        if (m.sharedInputScale != null) {
+            for (int t = 0; t < T; t++)
+                for (int j = 0; j < H; j++) xe[t * H + j] = x[t * H + j] * m.sharedInputScale[j];
+            in = xe;
+        }
+        ops.runShared(in, T, new Linear[]{m.sharedGateProj, m.sharedUp}, new float[][]{sa, sb});
         ops.gatedActivation(sa, sb, T * c.sharedIntermediate());
         ops.run(m.sharedDown, sa, ye, T);
         if (m.sharedGate != null) ops.run(m.sharedGate, x, sg, T);

@@ -59,7 +59,7 @@ final class MoeLoader {
             sd = r.read(n.sharedDownProj(), S, H);
         }
         return new Moe(ld.linear(n.router(), H, E), n.sharedGate() == null ? null : ld.linear(n.sharedGate(), H, 1), gate, up, down,
-                sg, su, sd, null);
+                sg, su, sd, null, null);
     }
 
     /**
