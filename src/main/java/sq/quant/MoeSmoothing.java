@@ -40,7 +40,20 @@ public final class MoeSmoothing {
         }
     }
 
+    /**
+     * Until a trained MoE ranks the policies: llm-compressor's, which vLLM loads as it is (per-expert needs its 1/s_e
+     * vectors at run time, which compressed-tensors cannot carry) and which never unbalances experts.
+     */
+    public static final Policy DEFAULT = Policy.ATTENTION;
+
+    public static final java.util.List<Policy> ALL = java.util.List.of(Policy.values());
+
     private MoeSmoothing() {
+    }
+
+    /** Whether the model has a mixture of experts (the policies then differ). */
+    public static boolean applies(Model m) {
+        return m.config().block().moe() != null;
     }
 
     /**
