@@ -1,11 +1,9 @@
 package sq.model;
 
-import sq.io.InputException;
-
 /**
  * Reads one layer's mixture from a checkpoint in the layout it has: per-expert linears (Mixtral, Qwen) through the
  * loader's linear reader (float or quantized), or slices of gpt-oss's fused 3-D tensors (float), de-interleaved
- * into per-expert gate and up. Shapes are checked up front with the rest of the checkpoint ({@link #check}).
+ * into per-expert gate and up; a quantized gpt-oss holds its experts per expert (as ./sq quantize writes them). Shapes are checked up front with the rest of the checkpoint ({@link #check}).
  */
 final class MoeLoader {
     private MoeLoader() {
@@ -15,7 +13,7 @@ final class MoeLoader {
         MoeConfig c = cfg.block().moe();
         int H = cfg.hidden(), E = c.experts(), I = c.intermediate();
         ld.checkLinear(n.router(), H, E);
-        if (n.fused()) {
+        if (n.fused() && !ld.quantized()) {
             ld.check(n.fusedGateUp(), E, H, 2L * I);
             if (ld.has(n.fusedGateUp() + "_bias")) ld.check(n.fusedGateUp() + "_bias", E, 2L * I);
             ld.check(n.fusedDown(), E, I, H);
@@ -40,9 +38,7 @@ final class MoeLoader {
         MoeConfig c = cfg.block().moe();
         int H = cfg.hidden(), E = c.experts(), I = c.intermediate();
         Linear[] gate = new Linear[E], up = new Linear[E], down = new Linear[E];
-        if (n.fused()) {
-            if (ld.quantized())
-                throw new InputException("fused 3-D expert tensors ('" + n.fusedGateUp() + "') load as float only; a quantized checkpoint holds its experts per expert");
+        if (n.fused() && !ld.quantized()) {
             fused(ld, n, E, H, I, gate, up, down);
         } else {
             for (int e = 0; e < E; e++) {

@@ -3,7 +3,14 @@ package sq.quant;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
 import sq.eval.Windows;
+import org.junit.jupiter.api.io.TempDir;
+import sq.export.CompressedTensorsReader;
+import sq.export.CompressedTensorsWriter;
+import sq.io.AtomicOutput;
+import sq.io.Checkpoint;
+import sq.io.InputException;
 import sq.io.SafetensorsFile;
+import sq.model.Moe;
 import sq.model.DenseLinear;
 import sq.model.Layer;
 import sq.model.Model;
@@ -16,6 +23,7 @@ import java.nio.file.Path;
 import java.util.List;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 /**
  * Int8 experts on the zoo's MoE fixtures under each smoothing policy: every expert linear int8 (per-channel W, per-token
@@ -64,6 +72,51 @@ class ZooMoeInt8Test {
             // and these random models amplify it: measured 8e-7..6.3e-3 of max|logit| over the 12 cases
             assertThat(d).as(name + " " + p + " int8 linears vs simulation").isLessThanOrEqualTo(1e-2 * maxAbs);
             assertThat(vsFp32).as(name + " " + p + " engine vs fp32").isLessThanOrEqualTo(1.6 * simVsFp32);
+        }
+    }
+
+    @TempDir
+    Path tmp;
+
+    /**
+     * compressed-tensors export per policy: experts int8 under per-expert names, router (and shared gate) in float and
+     * in `ignore`; read back, the int8 engine's logits bit for bit. per-expert smoothing cannot be expressed: refused.
+     */
+    @ParameterizedTest
+    @MethodSource("moe")
+    void exportRoundTrips(String name) throws Exception {
+        Path dir = Fixtures.shared("zoo/" + name);
+        Model fp32 = ModelLoader.load(dir);
+        Windows calib = ZooSmoothQuantTest.calibration(dir);
+        ActivationStats stats = Calibrator.calibrate(fp32, calib, done -> { });
+        Scheme scheme = Scheme.parse("w8a8");
+        int[] ids;
+        try (SafetensorsFile g = SafetensorsFile.open(dir.resolve("golden.safetensors"))) {
+            ids = g.get("input_ids").toInts();
+        }
+        var provenance = new CompressedTensorsWriter.Provenance(name, "zoo calibration", 512, null, null, null);
+        for (MoeSmoothing.Policy p : MoeSmoothing.Policy.values()) {
+            SmoothQuant.Result r = SmoothQuant.quantize(fp32, stats, calib, 0.5f, scheme, p);
+            Path out = tmp.resolve(name + "-" + p.cliName());
+            if (p == MoeSmoothing.Policy.PER_EXPERT) {
+                assertThatThrownBy(() -> AtomicOutput.writeDir(out, false, d -> CompressedTensorsWriter.write(r, dir, provenance, d)))
+                        .isInstanceOf(InputException.class).hasMessageContaining("per-expert");
+                assertThat(out).doesNotExist();
+                continue;
+            }
+            AtomicOutput.writeDir(out, false, d -> CompressedTensorsWriter.write(r, dir, provenance, d));
+            var ignore = sq.io.Json.read(out.resolve("config.json")).path("quantization_config").path("ignore");
+            Model int8 = Int8Quantizer.quantize(r.smoothed(), scheme, r.smoothedStats(), HeadPrecision.FP32);
+            Moe m0 = int8.layers().getFirst().moe;
+            assertThat(ignore.toString()).contains(m0.router.name());
+            if (m0.sharedGate != null) assertThat(ignore.toString()).contains(m0.sharedGate.name());
+            try (Checkpoint c = Checkpoint.open(out)) {
+                assertThat(c.get(m0.gate[1].name() + ".weight").dtype()).isEqualTo(sq.io.DType.I8);
+                assertThat(c.get(m0.router.name() + ".weight").dtype().isFloat()).isTrue();
+                Model loaded = CompressedTensorsReader.load(c).model();
+                assertThat(loaded.layers().getFirst().moe.router).isInstanceOf(DenseLinear.class);
+                assertThat(logits(loaded, ids, true)).as(name + " " + p + " round trip").containsExactly(logits(int8, ids, true));
+            }
         }
     }
 
