@@ -70,7 +70,7 @@ final class EngineOptions {
             Float a = AlphaSpec.single(alpha);
             Windows w = calib.windows(m.tokenizer());
             ActivationStats stats = CalibrationOptions.calibrate(LayerSource.of(m.model()), w);
-            SmoothQuant.Result r = SmoothQuant.quantize(m.model(), stats, w, a, s);
+            SmoothQuant.Result r = SmoothQuant.quantize(m.model(), stats, w, a, s, calib.moePolicy());
             if (!quiet) System.err.println("sq: int8 engine, SmoothQuant alpha " + alpha + " " + s.name() + ", head " + h.id);
             q = Int8Quantizer.quantize(r.smoothed(), s, r.smoothedStats(), h);
         }

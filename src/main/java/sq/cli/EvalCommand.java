@@ -12,6 +12,7 @@ import sq.model.LayerSource;
 import sq.io.Json;
 import sq.quant.ActivationStats;
 import sq.quant.AlphaSpec;
+import sq.quant.MoeSmoothing;
 import sq.quant.Scheme;
 
 import java.nio.file.Path;
@@ -73,7 +74,8 @@ final class EvalCommand implements Callable<Integer> {
         Windows calib = calibration.windows(m.tokenizer());
         Windows eval = Windows.of(m.tokenizer().encode(TextFiles.read(text)), window, 0, windows, text.toString());
         ActivationStats stats = actScales != null ? ActivationStats.load(actScales) : CalibrationOptions.calibrate(LayerSource.of(m.model()), calib);
-        List<EvalTable.Row> rows = runTable(m, stats, calib, eval, new EvalTable.Options(alphas, schemeList, baselines, 4096), common.quiet);
+        List<EvalTable.Row> rows = runTable(m, stats, calib, eval, new EvalTable.Options(alphas, schemeList, baselines, 4096),
+                calibration.moePolicies(true), common.quiet);
         if (json) System.out.println(toJson(rows).toPrettyString());
         else if (csv) printCsv(rows);
         else printTable(rows);
@@ -81,11 +83,13 @@ final class EvalCommand implements Callable<Integer> {
     }
 
     /** Runs the table with a progress bar on a terminal, one log line per row otherwise (not both). */
-    static List<EvalTable.Row> runTable(LoadedModel m, ActivationStats stats, Windows calib, Windows eval, EvalTable.Options o, boolean quiet) {
-        try (Progress p = new Progress("eval", EvalTable.rowCount(o))) {
+    /** policies: a mixture of experts' smoothing policies, each its own rows. */
+    static List<EvalTable.Row> runTable(LoadedModel m, ActivationStats stats, Windows calib, Windows eval, EvalTable.Options o,
+                                        List<MoeSmoothing.Policy> policies, boolean quiet) {
+        try (Progress p = new Progress("eval", EvalTable.rowCount(o, MoeSmoothing.applies(m.model()) ? policies.size() : 1))) {
             boolean lines = !quiet && !p.isLive();
             return new EvalTable(m.model(), stats, calib, eval, lines ? s -> System.err.println("sq: " + s) : s -> { })
-                    .onProgress(quiet || lines ? n -> { } : p::stepTo).run(o);
+                    .moePolicies(policies).onProgress(quiet || lines ? n -> { } : p::stepTo).run(o);
         }
     }
 

@@ -60,7 +60,7 @@ final class QuantizeCommand implements Callable<Integer> {
         Windows calib = calibration.windows(m.tokenizer());
         ActivationStats stats = CalibrationOptions.calibrate(LayerSource.of(m.model()), calib);
         if (!common.quiet) System.err.println("sq: smoothing (alpha " + (a == null ? "auto" : a) + ") and quantizing (" + s.name() + ")");
-        SmoothQuant.Result r = SmoothQuant.quantize(m.model(), stats, calib, a, s);
+        SmoothQuant.Result r = SmoothQuant.quantize(m.model(), stats, calib, a, s, calibration.moePolicy());
         Double before = null, after = null;
         if (text != null) {
             Windows eval = Windows.of(m.tokenizer().encode(TextFiles.read(text)), 256, 0, windows, text.toString());

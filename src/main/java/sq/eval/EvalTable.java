@@ -7,6 +7,7 @@ import sq.quant.AlphaSearch;
 import sq.quant.AlphaSpec;
 import sq.quant.Calibrator;
 import sq.quant.FakeQuantizer;
+import sq.quant.MoeSmoothing;
 import sq.quant.Scheme;
 import sq.quant.Smoother;
 
@@ -42,6 +43,7 @@ public final class EvalTable {
     private final Windows calib, eval;
     private final Consumer<String> log;
     private IntConsumer progress = n -> { };
+    private List<MoeSmoothing.Policy> moePolicies = MoeSmoothing.ALL;
     private int evaluated;
 
     public EvalTable(Model fp32, ActivationStats stats, Windows calib, Windows eval, Consumer<String> log) {
@@ -58,9 +60,20 @@ public final class EvalTable {
         return this;
     }
 
-    /** How many rows (perplexity evaluations) {@link #run} produces for these options. */
+    /** A mixture of experts' smoothing policies, one row each per alpha and scheme (default: all three). */
+    public EvalTable moePolicies(List<MoeSmoothing.Policy> policies) {
+        this.moePolicies = List.copyOf(policies);
+        return this;
+    }
+
+    /** How many rows (perplexity evaluations) {@link #run} produces for these options (a dense model). */
     public static int rowCount(Options o) {
-        int perScheme = 1 + o.alphas().values().size() + (o.alphas().auto() ? 1 : 0);
+        return rowCount(o, 1);
+    }
+
+    /** The same with policies rows per alpha and scheme (a mixture of experts). */
+    public static int rowCount(Options o, int policies) {
+        int perScheme = 1 + policies * o.alphas().values().size() + (o.alphas().auto() ? 1 : 0);
         return 1 + o.schemes().size() * perScheme + (o.baselines() ? 2 : 0);
     }
 
@@ -71,12 +84,14 @@ public final class EvalTable {
         for (Scheme s : o.schemes()) rows.add(row("naive", null, s, FakeQuantizer.quantize(fp32, s, stats), ""));
         // an architecture without a norm in front of its linears: smoothing is an identity, and the row says so
         String unsmoothed = fp32.architecture().smoothingNote() == null ? "" : "not smoothed: " + fp32.architecture().smoothingNote();
-        for (float alpha : o.alphas().values()) {
-            Model smoothed = Smoother.smooth(fp32, stats, alpha).model();
-            ActivationStats smoothedStats = needsStatic ? calibrate(smoothed) : stats;
-            for (Scheme s : o.schemes())
-                rows.add(row("smoothquant", alpha, s, FakeQuantizer.quantize(smoothed, s, smoothedStats), unsmoothed));
-        }
+        boolean moe = MoeSmoothing.applies(fp32);
+        for (float alpha : o.alphas().values())
+            for (MoeSmoothing.Policy p : moe ? moePolicies : List.of(MoeSmoothing.DEFAULT)) {
+                Model smoothed = MoeSmoothing.smooth(fp32, stats, alpha, p).model();
+                ActivationStats smoothedStats = needsStatic ? calibrate(smoothed) : stats;
+                String note = moe ? "moe-smoothing " + p.cliName() : unsmoothed;
+                for (Scheme s : o.schemes()) rows.add(row("smoothquant", alpha, s, FakeQuantizer.quantize(smoothed, s, smoothedStats), note));
+            }
         if (o.alphas().auto()) {
             log.accept("collecting smoothing-group inputs for the alpha search");
             Map<String, float[]> inputs = AlphaSearch.collectGroupInputs(fp32, calib, o.autoTokens());
@@ -84,7 +99,8 @@ public final class EvalTable {
                 Map<String, Float> chosen = AlphaSearch.search(fp32, stats, inputs, s);
                 Model smoothed = Smoother.smooth(fp32, stats, g -> chosen.get(g.norm())).model();
                 ActivationStats smoothedStats = s.activations() == sq.quant.ActivationGranularity.PER_TENSOR_STATIC ? calibrate(smoothed) : stats;
-                Row r = row("smoothquant", "auto", s, FakeQuantizer.quantize(smoothed, s, smoothedStats), "alphas " + summarize(chosen));
+                Row r = row("smoothquant", "auto", s, FakeQuantizer.quantize(smoothed, s, smoothedStats), "alphas " + summarize(chosen)
+                        + (moe ? "; experts not smoothed (the search covers the attention groups)" : ""));
                 rows.add(new Row(r.method(), r.alpha(), r.scheme(), r.weights(), r.activations(), r.bmm(), r.ppl(), r.note(), chosen));
             }
         }

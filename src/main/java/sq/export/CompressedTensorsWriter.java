@@ -58,7 +58,10 @@ public final class CompressedTensorsWriter {
         Architecture arch = cfg.architecture();
         ObjectNode config = sourceDir != null ? (ObjectNode) Json.read(sourceDir.resolve("config.json")).deepCopy() : LlamaConfigJson.of(cfg);
         DType dtype = dtypeOf(config);
-        config.set("quantization_config", quantizationConfig(r.scheme(), ignored(arch)));
+        MoeExport.refuseUnloadable(m);
+        List<String> ignore = ignored(arch);
+        ignore.addAll(MoeExport.ignored(m));
+        config.set("quantization_config", quantizationConfig(r.scheme(), ignore));
 
         List<SafetensorsWriter> shards = new ArrayList<>();
         shards.add(new SafetensorsWriter().metadata("format", "pt"));
@@ -70,10 +73,13 @@ public final class CompressedTensorsWriter {
         if (m.embedNorm() != null) norm(sink, m.embedNorm(), dtype);
         for (Linear p : new Linear[]{m.projectIn(), m.projectOut()}) if (p != null) floatLinear(sink, (DenseLinear) p, dtype);
         boolean transposed = arch.transposedWeights();
-        for (Layer l : m.layers()) {
+        for (int i = 0; i < m.layers().size(); i++) {
+            Layer l = m.layers().get(i);
             // smoothed norms in float32: not representable in bf16/f16 without breaking the identity
             for (NormWeights n : l.norms()) norm(sink, n, r.factors().containsKey(n.name()) ? DType.F32 : dtype);
             for (Linear lin : l.linears()) linear(sink, (DenseLinear) lin, r, dtype, transposed);
+            if (l.moe != null) for (Linear g : MoeExport.gates(l.moe)) floatLinear(sink, (DenseLinear) g, r.factors().containsKey(l.mlpNorm.name()) ? DType.F32 : dtype);
+            if (l.sinks != null) sink.floats(arch.sinks(i), dtype, l.sinks, l.sinks.length);
         }
         if (m.finalNorm() != null) norm(sink, m.finalNorm(), dtype);
         if (!cfg.tiedEmbeddings()) floatLinear(sink, (DenseLinear) m.lmHead(), dtype);

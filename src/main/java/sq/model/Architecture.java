@@ -87,6 +87,16 @@ public abstract class Architecture {
                 + " blocks): nothing to fold the smoothing factor into";
     }
 
+    /** Layer i's mixture-of-experts names, or null where the layer's MLP is dense. */
+    public MoeNames moe(int layer) {
+        return null;
+    }
+
+    /** Layer i's attention sinks tensor [heads] (gpt-oss), or null. */
+    public String sinks(int layer) {
+        return null;
+    }
+
     /** The linears of one layer, in execution order. */
     public List<String> linears(int i) {
         return layer(i).linears();

@@ -12,7 +12,8 @@ import java.util.stream.Collectors;
 public final class Architectures {
     /** One factory per family: each config gets a fresh instance (some keep config-dependent names). */
     private static final List<Supplier<Architecture>> FAMILIES = List.of(Llama::new, Qwen2::new, Qwen3::new, Granite::new,
-            SmolLM3::new, Olmo2::new, Gemma::new, Phi3::new, Phi::new, Falcon::new, Bloom::new, Gpt2::new, GptNeoX::new, Opt::new);
+            SmolLM3::new, Olmo2::new, Gemma::new, Phi3::new, Phi::new, Falcon::new, Bloom::new, Gpt2::new, GptNeoX::new, Opt::new,
+            Mixtral::new, Qwen2Moe::new, Qwen3Moe::new, GptOss::new);
 
     /** An instance of each family (for listing what is supported). */
     public static final List<Architecture> ALL = FAMILIES.stream().map(Supplier::get).toList();

@@ -6,8 +6,24 @@ package sq.model;
  *
  * @param softcap     cap * tanh(s / cap) on the scaled scores (Gemma 2); 0 = none
  * @param alibiSlopes per query head, ALiBi's slope (Bloom); null = none
+ * @param sinks       per query head, a learned logit that joins each softmax's normalization and is dropped (gpt-oss's
+ *                    attention sinks: the probabilities over the keys sum to less than 1); null = none
  */
-public record Attention(float scale, float softcap, int window, float[] alibiSlopes) {
+public record Attention(float scale, float softcap, int window, float[] alibiSlopes, float[] sinks) {
+
+    public Attention(float scale, float softcap, int window, float[] alibiSlopes) {
+        this(scale, softcap, window, alibiSlopes, null);
+    }
+
+    /** The same attention with this layer's sinks (null: none). */
+    Attention withSinks(float[] sinks) {
+        return sinks == this.sinks ? this : new Attention(scale, softcap, window, alibiSlopes, sinks);
+    }
+
+    /** Softmax over scores[off, off + n) of query head `head`, with its sink where there are sinks. */
+    void softmax(float[] scores, int off, int n, int head) {
+        Softmax.inPlace(scores, off, n, sinks == null ? Float.NEGATIVE_INFINITY : sinks[head]);
+    }
 
     /** Plain causal attention with scale head_dim^-0.5. */
     public static Attention standard(int headDim) {

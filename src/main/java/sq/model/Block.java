@@ -25,12 +25,13 @@ package sq.model;
  * @param embedDim      width of the token embeddings and of the head's input (OPT-350m projects them to hidden)
  * @param finalNorm     a norm before the head (absent in post-LN OPT)
  * @param positionOffset row of position 0 in a learned position table (OPT keeps 2 padding rows)
+ * @param moe           the mixture of experts that replaces the MLP (in its sparse layers), or null: dense
  */
 public record Block(Layout layout, Architecture.Norm norm, Activation activation, boolean gated, int qkvGroups,
                     boolean fusedGateUp, QkNorm qkNorm, Positions positions, int rotaryDim, RopeScaling rope,
                     RopeScaling localRope, boolean[] ropeLayers, int[] windows, float attnScale, float attnSoftcap,
                     float finalSoftcap, float embedScale, float residualScale, float logitScale, boolean embedNorm,
-                    int embedDim, boolean finalNorm, int positionOffset) {
+                    int embedDim, boolean finalNorm, int positionOffset, MoeConfig moe) {
 
     public enum Layout {
         /** h += attn(n1 h); h += mlp(n2 h) */
@@ -71,7 +72,7 @@ public record Block(Layout layout, Architecture.Norm norm, Activation activation
     public static Block llama(int hidden, int headDim, double theta, int layers) {
         return new Block(Layout.PRE_NORM, Architecture.Norm.RMS, Activation.SILU, true, 0, false, QkNorm.NONE, Positions.ROPE,
                 headDim, headDim % 2 == 0 ? RopeScaling.standard(theta, headDim) : null, null, null, new int[layers], (float) (1 / Math.sqrt(headDim)), 0, 0,
-                1, 1, 1, false, hidden, true, 0);
+                1, 1, 1, false, hidden, true, 0, null);
     }
 
     /** The sliding window of layer l, 0 for full attention. */
@@ -105,6 +106,7 @@ public record Block(Layout layout, Architecture.Norm norm, Activation activation
         public boolean[] ropeLayers;
         public int[] windows;
         public float attnScale = Float.NaN, attnSoftcap, finalSoftcap, embedScale = 1, residualScale = 1, logitScale = 1;
+        public MoeConfig moe;
 
         /** rotaryDim, attnScale and embedDim default to head_dim, head_dim^-0.5 and hidden; windows to full attention. */
         public Block build(int hidden, int headDim, int layers) {
@@ -112,7 +114,7 @@ public record Block(Layout layout, Architecture.Norm norm, Activation activation
                     rotaryDim == 0 ? headDim : rotaryDim, positions == Positions.ROPE ? rope : null, localRope, ropeLayers,
                     windows == null ? new int[layers] : windows, Float.isNaN(attnScale) ? (float) (1 / Math.sqrt(headDim)) : attnScale,
                     attnSoftcap, finalSoftcap, embedScale, residualScale, logitScale, embedNorm, embedDim == 0 ? hidden : embedDim,
-                    finalNorm, positionOffset);
+                    finalNorm, positionOffset, moe);
         }
     }
 }

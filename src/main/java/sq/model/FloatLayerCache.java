@@ -36,7 +36,7 @@ final class FloatLayerCache implements LayerCache {
                     float sc = VectorOps.dot(q, qOff, keys, (first + j) * kvDim + kvOff, hd) * scale;
                     scores[j] = adjust ? a.adjust(sc, head, first + j) : sc;
                 }
-                Softmax.inPlace(scores, n);
+                a.softmax(scores, 0, n, head);
                 Arrays.fill(out, qOff, qOff + hd, 0f);
                 for (int j = 0; j < n; j++) VectorOps.axpy(scores[j], values, (first + j) * kvDim + kvOff, out, qOff, hd);
             }

@@ -159,7 +159,8 @@ final class Int8LayerCache implements LayerCache {
                 for (int r = r0; r < r1; r++) {
                     int n = limit0 + r / G, lo = a.firstKey(n - 1), head = kvh * G + r % G;
                     if (adjust) for (int j = lo; j < n; j++) scores[r * N + j] = a.adjust(scores[r * N + j], head, j);
-                    Softmax.fast(scores, r * N + lo, n - lo);
+                    if (a.sinks() != null) a.softmax(scores, r * N + lo, n - lo, head);
+                    else Softmax.fast(scores, r * N + lo, n - lo);
                     java.util.Arrays.fill(scores, r * N, r * N + lo, 0f); // keys before the sliding window
                     sp[r] = shiftedUnsigned(scores, r * N, vs, n, N, p8, r * N);
                 }

@@ -11,6 +11,10 @@ import java.util.function.UnaryOperator;
 public final class Layer {
     public final NormWeights attnNorm, postAttnNorm, mlpNorm, postMlpNorm, qNorm, kNorm;
     public Linear q, k, v, qkv, o, gate, up, gateUp, down;
+    /** The mixture of experts in place of gate/up/down (MoE layers), or null. */
+    public Moe moe;
+    /** Per query head, the attention sink logit (gpt-oss), or null. */
+    public float[] sinks;
 
     public Layer(NormWeights attnNorm, NormWeights postAttnNorm, NormWeights mlpNorm, NormWeights postMlpNorm,
                  NormWeights qNorm, NormWeights kNorm, Linear q, Linear k, Linear v, Linear qkv, Linear o, Linear gate,
@@ -38,10 +42,14 @@ public final class Layer {
         this(attnNorm, null, mlpNorm, null, qNorm, kNorm, q, k, v, null, o, gate, up, null, down);
     }
 
-    /** The linears present, in execution order (q, k, v, qkv, o, gate, up, gateUp, down). */
+    /**
+     * The linears present, in execution order (q, k, v, qkv, o, gate, up, gateUp, down, then the experts': see
+     * {@link Moe#linears}; the router is not among them: it stays fp32).
+     */
     public List<Linear> linears() {
         List<Linear> l = new ArrayList<>(9);
         for (Linear x : new Linear[]{q, k, v, qkv, o, gate, up, gateUp, down}) if (x != null) l.add(x);
+        if (moe != null) l.addAll(moe.linears());
         return l;
     }
 
@@ -75,14 +83,18 @@ public final class Layer {
         up = apply(f, up);
         gateUp = apply(f, gateUp);
         down = apply(f, down);
+        if (moe != null) moe.replaceLinears(f);
     }
 
     /** A new layer with every norm through norms and every linear through linears (absent ones stay absent). */
     public Layer map(UnaryOperator<NormWeights> norms, UnaryOperator<Linear> linears) {
-        return new Layer(apply(norms, attnNorm), apply(norms, postAttnNorm), apply(norms, mlpNorm), apply(norms, postMlpNorm),
+        Layer l = new Layer(apply(norms, attnNorm), apply(norms, postAttnNorm), apply(norms, mlpNorm), apply(norms, postMlpNorm),
                 apply(norms, qNorm), apply(norms, kNorm), apply(linears, q), apply(linears, k), apply(linears, v),
                 apply(linears, qkv), apply(linears, o), apply(linears, gate), apply(linears, up), apply(linears, gateUp),
                 apply(linears, down));
+        l.moe = moe == null ? null : moe.map(linears);
+        l.sinks = sinks;
+        return l;
     }
 
     private static <T> T apply(UnaryOperator<T> f, T x) {

@@ -79,6 +79,8 @@ public final class ModelLoader implements LayerSource {
             for (String norm : new String[]{n.attnNorm(), n.postAttnNorm(), n.mlpNorm(), n.postMlpNorm()}) if (norm != null) checkNorm(norm, h);
             if (n.qNorm() != null) checkNorm(n.qNorm(), cfg.qkNormWidth(false));
             if (n.kNorm() != null) checkNorm(n.kNorm(), cfg.qkNormWidth(true));
+            if (a.sinks(i) != null) check(a.sinks(i), cfg.heads());
+            if (a.moe(i) != null) MoeLoader.check(this, cfg, a.moe(i));
             if (linears != null) continue;
             for (ModelConfig.LinearShape s : cfg.linearShapes(i)) checkLinear(s.name(), s.in(), s.out());
         }
@@ -93,13 +95,13 @@ public final class ModelLoader implements LayerSource {
         if (cfg.block().norm() == Architecture.Norm.LAYER && ckpt.has(module + ".bias")) check(module + ".bias", dim);
     }
 
-    private void checkLinear(String module, int in, int out) {
+    void checkLinear(String module, int in, int out) {
         if (cfg.architecture().transposedWeights()) check(module + ".weight", in, out);
         else check(module + ".weight", out, in);
         if (ckpt.has(module + ".bias")) check(module + ".bias", out);
     }
 
-    private void check(String name, long... shape) {
+    void check(String name, long... shape) {
         if (!ckpt.has(name)) throw InputException.of(ckpt.dir(), "missing tensor '" + name + "' for " + cfg.architecture().name());
         TensorSlice t = ckpt.get(name).expectShape(shape);
         if (!t.dtype().isFloat()) {
@@ -162,10 +164,23 @@ public final class ModelLoader implements LayerSource {
         LinearReader r = linears != null ? linears : this::linear;
         java.util.Map<String, Linear> read = new java.util.HashMap<>();
         for (ModelConfig.LinearShape s : cfg.linearShapes(i)) read.put(s.name(), r.read(s.name(), s.in(), s.out()));
-        return new Layer(norm(n.attnNorm(), h), norm(n.postAttnNorm(), h), norm(n.mlpNorm(), h), norm(n.postMlpNorm(), h),
+        Layer l = new Layer(norm(n.attnNorm(), h), norm(n.postAttnNorm(), h), norm(n.mlpNorm(), h), norm(n.postMlpNorm(), h),
                 norm(n.qNorm(), cfg.qkNormWidth(false)), norm(n.kNorm(), cfg.qkNormWidth(true)),
                 read.get(n.q()), read.get(n.k()), read.get(n.v()), read.get(n.qkv()), read.get(n.o()), read.get(n.gate()),
                 read.get(n.up()), read.get(n.gateUp()), read.get(n.down()));
+        Architecture a = cfg.architecture();
+        if (a.moe(i) != null) l.moe = MoeLoader.read(this, cfg, a.moe(i), r);
+        if (a.sinks(i) != null) l.sinks = tensor(a.sinks(i), cfg.heads());
+        return l;
+    }
+
+    boolean has(String name) {
+        return ckpt.has(name);
+    }
+
+    /** Whether decoder-layer linears come from a quantized reader (checked by it, not here). */
+    boolean quantized() {
+        return linears != null;
     }
 
     @Override

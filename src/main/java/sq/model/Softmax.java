@@ -20,16 +20,28 @@ final class Softmax {
     }
 
     static void inPlace(float[] s, int n) {
-        float max = Float.NEGATIVE_INFINITY;
-        for (int j = 0; j < n; j++) max = Math.max(max, s[j]);
-        float sum = 0;
+        inPlace(s, 0, n, Float.NEGATIVE_INFINITY);
+    }
+
+    static void inPlace(float[] s, int off, int n) {
+        inPlace(s, off, n, Float.NEGATIVE_INFINITY);
+    }
+
+    /**
+     * Softmax of s[off, off + n) in place, with one more logit `sink` in the normalization that is then dropped
+     * (gpt-oss's attention sinks); -infinity: none (exp(-inf) adds exactly 0).
+     */
+    static void inPlace(float[] s, int off, int n, float sink) {
+        float max = sink;
+        for (int j = 0; j < n; j++) max = Math.max(max, s[off + j]);
+        float sum = (float) Math.exp(sink - max);
         for (int j = 0; j < n; j++) {
-            float e = (float) Math.exp(s[j] - max);
-            s[j] = e;
+            float e = (float) Math.exp(s[off + j] - max);
+            s[off + j] = e;
             sum += e;
         }
         float inv = 1f / sum;
-        for (int j = 0; j < n; j++) s[j] *= inv;
+        for (int j = 0; j < n; j++) s[off + j] *= inv;
     }
 
     /** Softmax of s[off, off + n) in place. */

@@ -23,6 +23,7 @@ public final class Transformer {
     private final Rope rope, localRope;
     private final Attention[] attention; // per layer
     private final boolean int8Engine;
+    private final MoeForward moe; // null for dense models
     private LinearObserver observer;
 
     public Transformer(Model model) {
@@ -45,6 +46,19 @@ public final class Transformer {
         attention = new Attention[cfg.layers()];
         for (int l = 0; l < attention.length; l++)
             attention[l] = new Attention(block.attnScale(), block.attnSoftcap(), block.window(l), slopes);
+        moe = block.moe() == null ? null : new MoeForward(block.moe(), cfg.hidden(), new MoeForward.Ops() {
+            public void run(Linear l, float[] x, float[] y, int tokens) {
+                Transformer.this.run(l, x, y, tokens);
+            }
+
+            public void runShared(float[] x, int tokens, Linear[] linears, float[][] ys) {
+                Transformer.this.runShared(x, tokens, linears, ys);
+            }
+
+            public void gatedActivation(float[] a, float[] b, int n) {
+                activate(a, b, n);
+            }
+        });
     }
 
     public Model model() {
@@ -212,26 +226,27 @@ public final class Transformer {
             }
             case NONE -> { }
         }
-        if (batch == null) attendSequence(l, q, k, v, s.att, T, cache, start);
-        else batch.attend(l, q, k, v, s.att);
+        Attention a = attention[l].withSinks(layer.sinks);
+        if (batch == null) attendSequence(l, a, q, k, v, s.att, T, cache, start);
+        else batch.attend(l, a, q, k, v, s.att);
         run(layer.o, s.att, out, T);
     }
 
     /** RoPE, then the cache's store and attention, for the T rows of one sequence at positions start... */
-    private void attendSequence(int l, float[] q, float[] k, float[] v, float[] att, int T, LayerCache cache, int start) {
+    private void attendSequence(int l, Attention a, float[] q, float[] k, float[] v, float[] att, int T, LayerCache cache, int start) {
         if (block.ropeAt(l)) {
             Rope r = localRope != null && block.window(l) > 0 ? localRope : rope;
             r.apply(q, T, cfg.heads(), start);
             r.apply(k, T, cfg.kvHeads(), start);
         }
         cache.store(k, v, T, start);
-        cache.attend(q, att, T, start, attention[l]);
+        cache.attend(q, att, T, start, a);
     }
 
     /** The sequences of a {@link #forwardBatch} step: rows [rows[i], rows[i+1]) belong to caches[i], from starts[i] on. */
     private record Batch(Transformer tf, int[] rows, KvCache[] caches, int[] starts) {
         /** Attention per sequence over its own cache, on copies of its rows. */
-        void attend(int l, float[] q, float[] k, float[] v, float[] att) {
+        void attend(int l, Attention a, float[] q, float[] k, float[] v, float[] att) {
             int qd = tf.cfg.qDim(), kd = tf.cfg.kvDim();
             for (int i = 0; i < caches.length; i++) {
                 int r0 = rows[i], n = rows[i + 1] - r0;
@@ -239,7 +254,7 @@ public final class Transformer {
                 float[] ki = java.util.Arrays.copyOfRange(k, r0 * kd, (r0 + n) * kd);
                 float[] vi = java.util.Arrays.copyOfRange(v, r0 * kd, (r0 + n) * kd);
                 float[] ai = new float[n * qd];
-                tf.attendSequence(l, qi, ki, vi, ai, n, caches[i].layers[l], starts[i]);
+                tf.attendSequence(l, a, qi, ki, vi, ai, n, caches[i].layers[l], starts[i]);
                 System.arraycopy(ai, 0, att, r0 * qd, n * qd);
             }
         }
@@ -296,8 +311,12 @@ public final class Transformer {
         return out;
     }
 
-    /** The MLP on x [T, hidden] into out [T, hidden]. */
+    /** The MLP (or the mixture of experts) on x [T, hidden] into out [T, hidden]. */
     private void mlp(Layer layer, float[] x, int T, Scratch s, float[] out) {
+        if (layer.moe != null) {
+            moe.forward(layer.moe, x, T, out);
+            return;
+        }
         int I = cfg.intermediate(), n = T * I;
         float[] a = s.a, b = s.b;
         if (layer.gateUp != null) {
@@ -311,6 +330,12 @@ public final class Transformer {
         } else {
             run(layer.up, x, a, T);
         }
+        activate(a, b, n);
+        run(layer.down, a, out, T);
+    }
+
+    /** a = act(a) * b (gated; b null: a = act(a)) over n values, the block's activation. */
+    private void activate(float[] a, float[] b, int n) {
         switch (block.activation()) {
             case SILU -> {
                 if (b == null) Activations.silu(a, n);
@@ -330,7 +355,6 @@ public final class Transformer {
                 Activations.relu(a, n);
             }
         }
-        run(layer.down, a, out, T);
     }
 
     /** h += residualScale * out. */

@@ -22,9 +22,26 @@ public final class ActivationStats {
     }
 
     private final Map<String, Entry> entries;
+    private final Map<String, Long> tokens;
 
     public ActivationStats(Map<String, Entry> entries) {
+        this(entries, Map.of());
+    }
+
+    /** @param tokens the number of token rows each linear saw (what calibration counted; experts see only theirs) */
+    public ActivationStats(Map<String, Entry> entries, Map<String, Long> tokens) {
         this.entries = Collections.unmodifiableMap(new LinkedHashMap<>(entries));
+        this.tokens = Map.copyOf(tokens);
+    }
+
+    /** The token rows linear saw in calibration: 0 where it saw none, -1 where not counted (loaded from a file). */
+    public long tokens(String linear) {
+        Long n = tokens.get(linear);
+        return n != null ? n : entries.containsKey(linear) && tokens.isEmpty() ? -1 : 0;
+    }
+
+    public boolean has(String linear) {
+        return entries.containsKey(linear);
     }
 
     public Map<String, Entry> entries() {

@@ -30,6 +30,7 @@ public final class Calibrator implements LinearObserver {
     private final String unit;
     private final Map<String, float[]> channelMax = new LinkedHashMap<>();
     private final Map<String, Float> outputMax = new HashMap<>();
+    private final Map<String, Long> tokenCounts = new HashMap<>(); // rows seen per linear (an expert sees only its own)
     private int window;
 
     /**
@@ -53,7 +54,7 @@ public final class Calibrator implements LinearObserver {
         Map<String, ActivationStats.Entry> entries = new LinkedHashMap<>();
         channelMax.forEach((name, ch) -> entries.put(name,
                 new ActivationStats.Entry(ch, ActivationStats.max(ch), outputMax.getOrDefault(name, Float.NaN))));
-        return new ActivationStats(entries);
+        return new ActivationStats(entries, tokenCounts);
     }
 
     /** Calibrates a model in memory; progress gets the number of (layer, window) steps done, of layers x windows. */
@@ -95,6 +96,7 @@ public final class Calibrator implements LinearObserver {
     public void observe(Linear linear, float[] x, float[] y, int tokens) {
         int in = linear.in();
         float[] ch = channelMax.computeIfAbsent(linear.name(), k -> new float[in]);
+        tokenCounts.merge(linear.name(), (long) tokens, Long::sum);
         for (int t = 0; t < tokens; t++) {
             int base = t * in;
             for (int j = 0; j < in; j++) {

@@ -50,8 +50,11 @@ public final class FakeQuantizer {
      * Every decoder-layer linear through the factory, with the scheme's rules for static scales and BMM inputs;
      * shared by the simulated ({@link FakeQuantLinear}) and the real int8 ({@link Int8Linear}) path.
      */
-    static Model quantize(Model model, Scheme scheme, ActivationStats stats, LinearFactory factory) {
+    static Model quantize(Model model, Scheme scheme, ActivationStats calibrated, LinearFactory factory) {
         Set<String> bmmInputs = bmmInputs(model);
+        // static scales of experts that calibration (almost) never reached: MoeCalibration's rule
+        ActivationStats stats = scheme.activations() == ActivationGranularity.PER_TENSOR_STATIC
+                ? MoeCalibration.withFallbacks(model, calibrated) : calibrated;
         return map(model, l -> {
             DenseLinear d = (DenseLinear) l;
             ActivationStats.Entry e = scheme.activations() == ActivationGranularity.PER_TENSOR_STATIC ? stats.get(d.name()) : null;

@@ -31,9 +31,17 @@ public final class SmoothQuant {
 
     /** Same, from statistics already collected on the fp32 model. */
     public static Result quantize(Model fp32, ActivationStats stats, Windows calib, Float alpha, Scheme scheme) {
+        return quantize(fp32, stats, calib, alpha, scheme, MoeSmoothing.DEFAULT);
+    }
+
+    /**
+     * Same, with a mixture of experts' MLP side smoothed by policy (dense models: no effect); the per-group alpha search
+     * covers the smoothing groups (attention), so with alpha null the experts are not smoothed.
+     */
+    public static Result quantize(Model fp32, ActivationStats stats, Windows calib, Float alpha, Scheme scheme, MoeSmoothing.Policy policy) {
         Smoother.Result s;
         if (alpha != null) {
-            s = Smoother.smooth(fp32, stats, alpha);
+            s = MoeSmoothing.smooth(fp32, stats, alpha, policy);
         } else {
             Map<String, Float> chosen = AlphaSearch.search(fp32, stats, AlphaSearch.collectGroupInputs(fp32, calib, 4096), scheme);
             s = Smoother.smooth(fp32, stats, g -> chosen.get(g.norm()));
