@@ -28,8 +28,9 @@ final class BpeMerger {
         }
         Heap heap = new Heap(n);
         for (int i = 0; i + 1 < n; i++) {
-            heap.offer(pairs.get(symbols[i], symbols[i + 1]), i);
+            heap.append(pairs.get(symbols[i], symbols[i + 1]), i);
         }
+        heap.heapify();
         while (heap.size > 0) {
             int pos = heap.topPosition();
             int merged = heap.topMerged();
@@ -74,6 +75,23 @@ final class BpeMerger {
             merged = new int[capacity];
         }
 
+        /**
+         * Adds the pair at {@code position} if {@code entry} (from {@link PairTable#get}) is a merge, without ordering:
+         * {@link #heapify} orders them all in O(n). Equal keys carry equal merged ids, so any heap order pops the same.
+         */
+        void append(long entry, int position) {
+            if (entry >= 0) {
+                keys[size] = ((long) PairTable.rank(entry) << 32) | position;
+                merged[size++] = PairTable.merged(entry);
+            }
+        }
+
+        void heapify() {
+            for (int i = size / 2 - 1; i >= 0; i--) {
+                siftDown(i, keys[i], merged[i]);
+            }
+        }
+
         /** Queues the pair at {@code position} if {@code entry} (from {@link PairTable#get}) is a merge. */
         void offer(long entry, int position) {
             if (entry < 0) {
@@ -109,9 +127,11 @@ final class BpeMerger {
 
         void pop() {
             size--;
-            long key = keys[size];
-            int value = merged[size];
-            int i = 0;
+            siftDown(0, keys[size], merged[size]);
+        }
+
+        /** Puts (key, value) at {@code i} or below, moving smaller children up. */
+        private void siftDown(int i, long key, int value) {
             while (true) {
                 int child = 2 * i + 1;
                 if (child >= size) {

@@ -2,7 +2,6 @@ package sq.tokenizer;
 
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
-import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 
@@ -14,12 +13,9 @@ final class BpeModel {
     /** Words this long are rare (HF caches below 256 too); caching them would only churn memory. */
     private static final int CACHE_MAX_WORD = 256;
     private static final int CACHE_MAX_ENTRIES = 500_000;
+    private static final int UNSEEN = -2;
 
-    /** One merge rule as serialized: {@code left + right} must itself be in the vocab. */
-    record Merge(String left, String right) {
-    }
-
-    private final Map<String, Integer> vocab;
+    private final TokenIndex vocab;
     private final PairTable merges;
     private final int unkId;
     private final boolean fuseUnk;
@@ -28,34 +24,48 @@ final class BpeModel {
     private final String continuingPrefix;
     private final String endSuffix;
     private final Map<String, int[]> cache = new ConcurrentHashMap<>();
+    /**
+     * One-char symbol -> its id, -1 when not in the vocab, {@link #UNSEEN} before the first lookup: a whole file
+     * without spaces (Gemma 3 turns them into U+2581) is one word of a million chars. Racing writers store the same value.
+     */
+    private final int[] charIds = new int[Character.MAX_VALUE + 1];
 
     /**
+     * @param merges           the merge rules by rank, as serialized: {@code merges[2 * rank]} and
+     *                         {@code merges[2 * rank + 1]} are the left and right parts; their concatenation must
+     *                         itself be in the vocab
+     * @param mergeCount       number of merge rules in {@code merges}
      * @param unkToken         null when the model has none (then unknown characters are dropped, as HF does)
      * @param continuingPrefix null or e.g. "##", put before every symbol but the first of a word
      * @param endSuffix        null or e.g. "</w>", put after the last symbol of a word
      * @throws IllegalArgumentException naming the first merge or token that is not in the vocab
      */
-    BpeModel(Map<String, Integer> vocab, List<Merge> mergeList, String unkToken, boolean fuseUnk,
+    BpeModel(TokenIndex vocab, String[] merges, int mergeCount, String unkToken, boolean fuseUnk,
              boolean byteFallback, boolean ignoreMerges, String continuingPrefix, String endSuffix) {
-        this.vocab = Map.copyOf(vocab);
+        this.vocab = vocab;
+        Arrays.fill(charIds, UNSEEN);
         this.fuseUnk = fuseUnk;
         this.ignoreMerges = ignoreMerges;
         this.continuingPrefix = continuingPrefix;
         this.endSuffix = endSuffix;
         this.unkId = unkToken == null ? -1 : idOf(unkToken, "unk_token");
         this.byteIds = byteFallback ? byteFallbackIds(vocab) : null;
-        this.merges = new PairTable(mergeList.size());
+        this.merges = new PairTable(mergeCount);
         int prefixLength = continuingPrefix == null ? 0 : continuingPrefix.length();
-        for (int rank = 0; rank < mergeList.size(); rank++) {
-            Merge m = mergeList.get(rank);
-            String where = "merges[" + rank + "]";
+        for (int rank = 0; rank < mergeCount; rank++) {
+            String left = merges[2 * rank], right = merges[2 * rank + 1];
+            int leftId = vocab.get(left), rightId = vocab.get(right);
+            if (leftId < 0) throw notInVocab("merges[" + rank + "]", left);
+            if (rightId < 0) throw notInVocab("merges[" + rank + "]", right);
             // HF drops the right part's continuing-subword prefix when naming the merged token.
-            String right = m.right().substring(Math.min(prefixLength, m.right().length()));
-            merges.put(idOf(m.left(), where), idOf(m.right(), where), rank, idOf(m.left() + right, where));
+            String rightName = prefixLength == 0 ? right : right.substring(Math.min(prefixLength, right.length()));
+            int mergedId = vocab.get(left, rightName);
+            if (mergedId < 0) throw notInVocab("merges[" + rank + "]", left + rightName);
+            this.merges.put(leftId, rightId, rank, mergedId);
         }
     }
 
-    Map<String, Integer> vocab() {
+    TokenIndex vocab() {
         return vocab;
     }
 
@@ -65,8 +75,8 @@ final class BpeModel {
             return;
         }
         if (ignoreMerges) {
-            Integer whole = vocab.get(word);
-            if (whole != null) {
+            int whole = vocab.get(word);
+            if (whole >= 0) {
                 out.add(whole);
                 return;
             }
@@ -90,16 +100,30 @@ final class BpeModel {
         boolean unkPending = false; // an unknown-character run not yet emitted (fuse_unk extends it)
         for (int i = 0; i < word.length(); ) {
             int end = i + Character.charCount(word.codePointAt(i));
-            String symbol = word.substring(i, end);
-            if (i > 0 && continuingPrefix != null) {
-                symbol = continuingPrefix + symbol;
+            boolean plain = (i == 0 || continuingPrefix == null) && (end < word.length() || endSuffix == null);
+            String symbol = null;
+            int id;
+            if (plain && end == i + 1) {
+                char c = word.charAt(i);
+                id = charIds[c];
+                if (id == UNSEEN) {
+                    id = charIds[c] = vocab.get(String.valueOf(c));
+                }
+            } else {
+                symbol = word.substring(i, end);
+                if (i > 0 && continuingPrefix != null) {
+                    symbol = continuingPrefix + symbol;
+                }
+                if (end == word.length() && endSuffix != null) {
+                    symbol = symbol + endSuffix;
+                }
+                id = vocab.get(symbol);
             }
-            if (end == word.length() && endSuffix != null) {
-                symbol = symbol + endSuffix;
+            if (id < 0 && symbol == null) {
+                symbol = word.substring(i, end);
             }
             i = end;
-            Integer id = vocab.get(symbol);
-            if (id != null) {
+            if (id >= 0) {
                 if (unkPending) {
                     symbols.add(unkId);
                     unkPending = false;
@@ -138,19 +162,21 @@ final class BpeModel {
         return true;
     }
 
-    private static int[] byteFallbackIds(Map<String, Integer> vocab) {
+    private static int[] byteFallbackIds(TokenIndex vocab) {
         int[] ids = new int[256];
         for (int b = 0; b < 256; b++) {
-            ids[b] = vocab.getOrDefault(String.format("<0x%02X>", b), -1);
+            ids[b] = vocab.get(String.format("<0x%02X>", b));
         }
         return ids;
     }
 
     private int idOf(String token, String where) {
-        Integer id = vocab.get(token);
-        if (id == null) {
-            throw new IllegalArgumentException(where + ": token \"" + token + "\" is not in the vocab");
-        }
+        int id = vocab.get(token);
+        if (id < 0) throw notInVocab(where, token);
         return id;
+    }
+
+    private static IllegalArgumentException notInVocab(String where, String token) {
+        return new IllegalArgumentException(where + ": token \"" + token + "\" is not in the vocab");
     }
 }

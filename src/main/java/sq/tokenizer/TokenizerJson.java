@@ -1,18 +1,31 @@
 package sq.tokenizer;
 
+import com.fasterxml.jackson.core.JsonFactory;
+import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.JsonToken;
+import com.fasterxml.jackson.core.StreamReadFeature;
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.fasterxml.jackson.databind.node.TextNode;
 import sq.io.InputException;
 import sq.io.Json;
 
 import java.io.IOException;
+import java.io.ByteArrayInputStream;
+import java.io.InputStreamReader;
+import java.io.Reader;
+import java.nio.charset.CharacterCodingException;
+import java.nio.charset.CodingErrorAction;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.HashMap;
+import java.util.Arrays;
 import java.util.List;
-import java.util.Map;
-import java.util.OptionalInt;
+import java.util.TreeMap;
 import java.util.regex.Pattern;
 import java.util.regex.PatternSyntaxException;
 
@@ -20,6 +33,10 @@ import java.util.regex.PatternSyntaxException;
  * Reads a Hugging Face {@code tokenizer.json} into an {@link HfTokenizer}. Every problem is an
  * {@link InputException} naming the file and the JSON key; unsupported components are listed
  * with what is supported.
+ * <p>
+ * model.vocab and model.merges (nearly all of a 33 MB file) are streamed with Jackson's parser straight into a
+ * {@link TokenIndex} and a string array; the rest becomes a small tree. Their checks run after the whole document
+ * has parsed, in the order a tree of the whole file would give, so the errors are those of reading that tree.
  */
 final class TokenizerJson {
     /** Real vocabularies stay far below this; the bound keeps a corrupt id from sizing a huge array. */
@@ -33,7 +50,27 @@ final class TokenizerJson {
     static final int MAX_REGEX_LENGTH = 1 << 14;
     static final int MAX_REGEX_NESTING = 100;
 
+    /**
+     * The shared JSON limits, without interning field names: every vocab token is a field name, and a 262k-entry
+     * symbol table costs more than the strings themselves.
+     */
+    private static final JsonFactory FACTORY = JsonFactory.builder()
+            .disable(JsonFactory.Feature.CANONICALIZE_FIELD_NAMES)
+            .disable(StreamReadFeature.AUTO_CLOSE_SOURCE) // the rest of the bytes is read after the root object
+            .streamReadConstraints(Json.MAPPER.getFactory().streamReadConstraints())
+            .build();
+    /** Stand in the tree for the streamed model.vocab / model.merges, so checks of the tree see their kind. */
+    private static final JsonNode STREAMED_OBJECT = Json.MAPPER.createObjectNode();
+    private static final JsonNode STREAMED_ARRAY = Json.MAPPER.createArrayNode();
+
     private final Path file;
+    // The streamed parts of the last root "model" object (a repeated key replaces, as in a tree).
+    private TokenIndex vocab;              // null where model.vocab is not an object (then the tree holds it)
+    private TreeMap<Integer, JsonNode> unusualIds; // vocab entry -> its value, where that is not a plain id in range
+    private String[] merges;               // null where model.merges is not a list; else left, right by rank
+    private int mergeCount;
+    private int badMerge;                  // the first merge in neither form, or -1
+    private JsonNode badMergeNode;
 
     private TokenizerJson(Path file) {
         this.file = file;
@@ -63,13 +100,166 @@ final class TokenizerJson {
         return parse(bytes);
     }
 
-    /** The root object of tokenizer.json bytes (the shared JSON limits: depth, sizes). */
+    /**
+     * The root object of tokenizer.json bytes (strict UTF-8, the shared JSON limits: depth, sizes). The bytes are
+     * decoded as the parser reads them: one char array of a 33 MB file costs more to allocate than to fill.
+     */
     private JsonNode parse(byte[] bytes) {
-        JsonNode root = Json.parse(file, bytes);
-        if (root == null || !root.isObject()) {
-            throw InputException.of(file, "not a tokenizer.json (expected a JSON object)");
+        if (bytes.length > Json.MAX_FILE_BYTES) {
+            throw InputException.of(file, "JSON of " + bytes.length + " bytes is larger than the " + Json.MAX_FILE_BYTES + "-byte limit");
+        }
+        Reader reader = new InputStreamReader(new ByteArrayInputStream(bytes), StandardCharsets.UTF_8.newDecoder()
+                .onMalformedInput(CodingErrorAction.REPORT).onUnmappableCharacter(CodingErrorAction.REPORT));
+        try (JsonParser p = FACTORY.createParser(reader)) {
+            JsonNode root = null;
+            JsonProcessingException invalid = null;
+            try {
+                JsonToken first = p.nextToken();
+                if (first == JsonToken.START_OBJECT) {
+                    root = rootObject(p);
+                } else if (first != null) {
+                    tree(p);
+                }
+            } catch (JsonProcessingException e) {
+                invalid = e;
+            }
+            // Bytes that are not UTF-8 anywhere in the file are reported before any JSON error, as when decoding first.
+            char[] rest = new char[1 << 13];
+            while (reader.read(rest) >= 0) {
+            }
+            if (invalid != null) {
+                throw InputException.of(file, "not valid JSON: " + Json.describe(invalid));
+            }
+            if (root == null) {
+                throw InputException.of(file, "not a tokenizer.json (expected a JSON object)");
+            }
+            return root;
+        } catch (CharacterCodingException e) {
+            throw InputException.of(file, "not UTF-8 text");
+        } catch (IOException e) {
+            throw InputException.of(file, "cannot read: " + e);
+        }
+    }
+
+    /** The root object, the parser on its START_OBJECT; a "model" object is read by {@link #modelObject}. */
+    private ObjectNode rootObject(JsonParser p) throws IOException {
+        ObjectNode root = Json.MAPPER.createObjectNode();
+        // Objects are walked with nextFieldName(), arrays with nextToken(), as Jackson's tree reader does: the two
+        // report some syntax errors in different words.
+        for (String name; (name = p.nextFieldName()) != null; ) {
+            root.set(name, p.nextToken() == JsonToken.START_OBJECT && name.equals("model") ? modelObject(p) : tree(p));
         }
         return root;
+    }
+
+    private ObjectNode modelObject(JsonParser p) throws IOException {
+        vocab = null;
+        merges = null;
+        ObjectNode model = Json.MAPPER.createObjectNode();
+        for (String name; (name = p.nextFieldName()) != null; ) {
+            JsonToken value = p.nextToken();
+            if (name.equals("vocab")) {
+                vocab = null;
+                if (value == JsonToken.START_OBJECT) {
+                    streamVocab(p);
+                    model.set(name, STREAMED_OBJECT);
+                    continue;
+                }
+            } else if (name.equals("merges")) {
+                merges = null;
+                if (value == JsonToken.START_ARRAY) {
+                    streamMerges(p);
+                    model.set(name, STREAMED_ARRAY);
+                    continue;
+                }
+            }
+            model.set(name, tree(p));
+        }
+        return model;
+    }
+
+    /** {"token": id, ...}; values that are not a plain id in range keep their node for {@link #vocab()}. */
+    private void streamVocab(JsonParser p) throws IOException {
+        vocab = new TokenIndex(1 << 10);
+        unusualIds = new TreeMap<>();
+        for (String token; (token = p.nextFieldName()) != null; ) {
+            int id;
+            if (p.nextToken() == JsonToken.VALUE_NUMBER_INT && p.getNumberType() == JsonParser.NumberType.INT
+                    && (id = p.getIntValue()) >= 0 && id < MAX_ID) {
+                int entry = vocab.put(token, id);
+                if (!unusualIds.isEmpty()) unusualIds.remove(entry);
+            } else {
+                unusualIds.put(vocab.put(token, -1), tree(p));
+            }
+        }
+    }
+
+    /** ["left right", ...] or [["left", "right"], ...]; the first item in neither form is kept for {@link #model}. */
+    private void streamMerges(JsonParser p) throws IOException {
+        merges = new String[1 << 11];
+        mergeCount = 0;
+        badMerge = -1;
+        badMergeNode = null;
+        for (int i = 0; ; i++) {
+            JsonToken item = p.nextToken();
+            if (item == JsonToken.END_ARRAY) {
+                return;
+            }
+            if (item == JsonToken.VALUE_STRING) {
+                char[] text = p.getTextCharacters();
+                int start = p.getTextOffset(), end = start + p.getTextLength(), space = -1, spaces = 0;
+                for (int k = start; k < end; k++) {
+                    if (text[k] == ' ') {
+                        space = k;
+                        spaces++;
+                    }
+                }
+                if (spaces == 1) {
+                    addMerge(new String(text, start, space - start), new String(text, space + 1, end - space - 1));
+                } else {
+                    badMerge(i, TextNode.valueOf(p.getText()));
+                }
+            } else if (item == JsonToken.START_ARRAY) {
+                String[] parts = new String[2];
+                int n = 0;
+                JsonToken t;
+                while ((t = p.nextToken()) == JsonToken.VALUE_STRING && n < 2) {
+                    parts[n++] = p.getText();
+                }
+                if (t == JsonToken.END_ARRAY && n == 2) {
+                    addMerge(parts[0], parts[1]);
+                } else {
+                    // Not two strings: the item as a tree would show it, for the message.
+                    ArrayNode node = Json.MAPPER.createArrayNode();
+                    for (int k = 0; k < n; k++) node.add(parts[k]);
+                    for (; t != JsonToken.END_ARRAY; t = p.nextToken()) node.add(tree(p));
+                    badMerge(i, node);
+                }
+            } else {
+                badMerge(i, tree(p));
+            }
+        }
+    }
+
+    /** The value at the parser's current token, as a tree. */
+    private static JsonNode tree(JsonParser p) throws IOException {
+        return Json.MAPPER.readTree(p);
+    }
+
+    private void addMerge(String left, String right) {
+        if (2 * mergeCount + 2 > merges.length) {
+            merges = Arrays.copyOf(merges, merges.length * 2);
+        }
+        merges[2 * mergeCount] = left;
+        merges[2 * mergeCount + 1] = right;
+        mergeCount++;
+    }
+
+    private void badMerge(int index, JsonNode node) {
+        if (badMerge < 0) {
+            badMerge = index;
+            badMergeNode = node;
+        }
     }
 
     private Tokenizer tokenizer(JsonNode root) {
@@ -98,24 +288,15 @@ final class TokenizerJson {
         if (dropout.isNumber() && dropout.asDouble() != 0) {
             throw error("model.dropout", "BPE dropout (" + dropout.asDouble() + ") is not supported; use null");
         }
-        Map<String, Integer> vocab = new HashMap<>();
-        object(node, "vocab", "model.vocab").properties().forEach(e -> {
-            JsonNode id = e.getValue();
-            if (!id.canConvertToInt() || id.asInt() < 0 || id.asInt() >= MAX_ID) {
-                throw error("model.vocab[\"" + e.getKey() + "\"]", "expected an id in 0.." + (MAX_ID - 1) + ", got " + id);
-            }
-            vocab.put(e.getKey(), id.asInt());
-        });
-        List<BpeModel.Merge> merges = new ArrayList<>();
-        JsonNode list = node.path("merges");
-        if (!list.isArray()) {
+        TokenIndex vocab = vocab(node);
+        if (!node.path("merges").isArray()) {
             throw error("model.merges", "missing or not a list");
         }
-        for (int i = 0; i < list.size(); i++) {
-            merges.add(merge(list.get(i), "model.merges[" + i + "]"));
+        if (badMerge >= 0) {
+            throw error("model.merges[" + badMerge + "]", "expected \"left right\" or [\"left\", \"right\"], got " + badMergeNode);
         }
         try {
-            return new BpeModel(vocab, merges, nullableText(node, "unk_token", "model"),
+            return new BpeModel(vocab, merges, mergeCount, nullableText(node, "unk_token", "model"),
                     node.path("fuse_unk").asBoolean(false), node.path("byte_fallback").asBoolean(false),
                     node.path("ignore_merges").asBoolean(false),
                     nullableText(node, "continuing_subword_prefix", "model"),
@@ -125,20 +306,19 @@ final class TokenizerJson {
         }
     }
 
-    /** Either "left right" (older files) or ["left", "right"]. */
-    private BpeModel.Merge merge(JsonNode node, String where) {
-        if (node.isTextual()) {
-            String[] parts = node.asText().split(" ", -1);
-            if (parts.length == 2) {
-                return new BpeModel.Merge(parts[0], parts[1]);
+    /** The streamed model.vocab of {@code model}, every id checked (in the file's order). */
+    private TokenIndex vocab(JsonNode model) {
+        object(model, "vocab", "model.vocab");
+        unusualIds.forEach((entry, id) -> {
+            if (!id.canConvertToInt() || id.asInt() < 0 || id.asInt() >= MAX_ID) {
+                throw error("model.vocab[\"" + vocab.token(entry) + "\"]", "expected an id in 0.." + (MAX_ID - 1) + ", got " + id);
             }
-        } else if (node.isArray() && node.size() == 2 && node.get(0).isTextual() && node.get(1).isTextual()) {
-            return new BpeModel.Merge(node.get(0).asText(), node.get(1).asText());
-        }
-        throw error(where, "expected \"left right\" or [\"left\", \"right\"], got " + node);
+            vocab.setId(entry, id.asInt());
+        });
+        return vocab;
     }
 
-    private List<AddedTokens.Token> addedTokens(JsonNode list, Map<String, Integer> vocab) {
+    private List<AddedTokens.Token> addedTokens(JsonNode list, TokenIndex vocab) {
         List<AddedTokens.Token> tokens = new ArrayList<>();
         if (list.isMissingNode() || list.isNull()) {
             return tokens;
@@ -156,7 +336,8 @@ final class TokenizerJson {
             }
             boolean special = t.path("special").asBoolean(false);
             // HF gives a token that is already in the model vocab its vocab id.
-            tokens.add(new AddedTokens.Token(content, vocab.getOrDefault(content, id.asInt()),
+            int vocabId = vocab.get(content);
+            tokens.add(new AddedTokens.Token(content, vocabId >= 0 ? vocabId : id.asInt(),
                     t.path("lstrip").asBoolean(false), t.path("rstrip").asBoolean(false),
                     t.path("single_word").asBoolean(false), t.path("normalized").asBoolean(!special)));
         }
@@ -253,14 +434,7 @@ final class TokenizerJson {
     /** A BERT-style file: WordPiece model, the same pipeline components, truncation.max_length if set. */
     private WordPieceTokenizer wordPiece(JsonNode root) {
         JsonNode node = root.get("model");
-        Map<String, Integer> vocab = new HashMap<>();
-        object(node, "vocab", "model.vocab").properties().forEach(e -> {
-            JsonNode id = e.getValue();
-            if (!id.canConvertToInt() || id.asInt() < 0 || id.asInt() >= MAX_ID) {
-                throw error("model.vocab[\"" + e.getKey() + "\"]", "expected an id in 0.." + (MAX_ID - 1) + ", got " + id);
-            }
-            vocab.put(e.getKey(), id.asInt());
-        });
+        TokenIndex vocab = vocab(node);
         WordPieceModel model;
         JsonNode maxChars = node.path("max_input_chars_per_word");
         if (!maxChars.isMissingNode() && !maxChars.isNull() && !(maxChars.isIntegralNumber() && maxChars.canConvertToInt() && maxChars.asInt() > 0)) {
@@ -342,16 +516,16 @@ final class TokenizerJson {
     }
 
     /** Ids must be dense enough that the id -> token array stays proportional to the number of tokens. */
-    private void checkDenseIds(Map<String, Integer> vocab, List<AddedTokens.Token> added) {
+    private void checkDenseIds(TokenIndex vocab, List<AddedTokens.Token> added) {
         long count = vocab.size() + added.size();
-        int maxId = -1;
-        String where = "model.vocab";
-        for (Map.Entry<String, Integer> e : vocab.entrySet()) {
-            if (e.getValue() > maxId) {
-                maxId = e.getValue();
-                where = "model.vocab[\"" + e.getKey() + "\"]";
+        int maxId = -1, maxEntry = -1;
+        for (int e = 0; e < vocab.size(); e++) {
+            if (vocab.id(e) > maxId) {
+                maxId = vocab.id(e);
+                maxEntry = e;
             }
         }
+        String where = maxEntry < 0 ? "model.vocab" : "model.vocab[\"" + vocab.token(maxEntry) + "\"]";
         for (int i = 0; i < added.size(); i++) {
             if (added.get(i).id() > maxId) {
                 maxId = added.get(i).id();

@@ -1,25 +1,24 @@
 package sq.tokenizer;
 
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.OptionalInt;
 
 /** Token strings by id and ids by token string: the model vocab plus added tokens (which win on a clash). */
 final class Vocabulary {
     private final String[] tokens;
-    private final Map<String, Integer> idsByToken;
+    private final TokenIndex idsByToken;
 
-    Vocabulary(Map<String, Integer> vocab, List<AddedTokens.Token> added) {
-        idsByToken = new HashMap<>(vocab);
-        int maxId = vocab.values().stream().mapToInt(Integer::intValue).max().orElse(-1);
+    Vocabulary(TokenIndex vocab, List<AddedTokens.Token> added) {
+        idsByToken = vocab.copy();
+        int maxId = -1;
+        for (int e = 0; e < vocab.size(); e++) maxId = Math.max(maxId, vocab.id(e));
         for (AddedTokens.Token t : added) {
             idsByToken.put(t.content(), t.id());
             maxId = Math.max(maxId, t.id());
         }
         tokens = new String[maxId + 1];
-        vocab.forEach((token, id) -> tokens[id] = token);
+        for (int e = 0; e < vocab.size(); e++) tokens[vocab.id(e)] = vocab.token(e);
         for (AddedTokens.Token t : added) tokens[t.id()] = t.content();
     }
 
@@ -34,8 +33,8 @@ final class Vocabulary {
     }
 
     OptionalInt id(String token) {
-        Integer id = idsByToken.get(token);
-        return id == null ? OptionalInt.empty() : OptionalInt.of(id);
+        int id = idsByToken.get(token);
+        return id < 0 ? OptionalInt.empty() : OptionalInt.of(id);
     }
 
     /**

@@ -1,29 +1,27 @@
 package sq.tokenizer;
 
-import java.util.Map;
-
 /**
  * HF tokenizers' WordPiece model: a word becomes its greedy longest-match-first pieces from the vocab, every piece
  * after the first spelled with the continuing-subword prefix ("##"); a word with a part no piece matches, or longer
  * than max_input_chars_per_word code points, becomes the single unknown token.
  */
 final class WordPieceModel {
-    private final Map<String, Integer> vocab;
+    private final TokenIndex vocab;
     private final int unkId;
     private final String prefix;
     private final int maxInputChars;
 
     /** @throws IllegalArgumentException if the unknown token is not in the vocab */
-    WordPieceModel(Map<String, Integer> vocab, String unkToken, String prefix, int maxInputChars) {
-        this.vocab = Map.copyOf(vocab);
-        Integer unk = vocab.get(unkToken);
-        if (unk == null) throw new IllegalArgumentException("unk_token \"" + unkToken + "\" is not in the vocab");
+    WordPieceModel(TokenIndex vocab, String unkToken, String prefix, int maxInputChars) {
+        this.vocab = vocab;
+        int unk = vocab.get(unkToken);
+        if (unk < 0) throw new IllegalArgumentException("unk_token \"" + unkToken + "\" is not in the vocab");
         this.unkId = unk;
         this.prefix = prefix;
         this.maxInputChars = maxInputChars;
     }
 
-    Map<String, Integer> vocab() {
+    TokenIndex vocab() {
         return vocab;
     }
 
@@ -48,8 +46,8 @@ final class WordPieceModel {
                 candidate.setLength(0);
                 if (start > 0) candidate.append(prefix);
                 candidate.append(word, start, end);
-                Integer id = vocab.get(candidate.toString());
-                if (id != null) {
+                int id = vocab.get(candidate.toString());
+                if (id >= 0) {
                     found = id;
                     break;
                 }
