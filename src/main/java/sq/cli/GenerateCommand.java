@@ -123,7 +123,6 @@ final class GenerateCommand implements Callable<Integer> {
         // the prompt goes through the decoder first so the first new token decodes in context (e.g. its leading space)
         TokenStreamDecoder decoder = m.tokenizer().streamDecoder();
         for (int id : ids) decoder.next(id);
-        decoder.flush();
         Generator.Stats s = Generator.generate(tf, ids, maxTokens, sampler, id -> {
             if (stopAtEos && eos.contains(id)) return false;
             out.print(decoder.next(id));
