@@ -94,6 +94,7 @@ class FaultTest {
         error(post(chat, "{" + M + ", \"messages\": [{\"role\": \"wizard\", \"content\": \"x\"}]}"), 400, "messages[0].role");
         error(post(chat, "{" + M + ", \"messages\": [{\"role\": \"user\", \"content\": 5}]}"), 400, "messages[0].content");
         error(post(chat, "{" + M + ", \"messages\": [{\"role\": \"user\", \"content\": \"x\"}], \"top_logprobs\": 2}"), 400, "top_logprobs");
+        error(post("/v1/embeddings", "{" + M + ", \"input\": \"a\"}"), 400, "model"); // no --embedding-model
         error(get(c), 405, null);
         error(get("/v1/nothing"), 404, null);
         error(get("/v1/models/other"), 404, "model");
