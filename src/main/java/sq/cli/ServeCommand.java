@@ -8,7 +8,6 @@ import sq.engine.BlockPool;
 import sq.engine.Engine;
 import sq.engine.EngineConfig;
 import sq.io.InputException;
-import sq.io.Json;
 import sq.model.Model;
 import sq.model.ModelConfig;
 import sq.model.SyntheticModels;
@@ -138,7 +137,7 @@ final class ServeCommand implements Callable<Integer> {
             }
             Set<Integer> eos = Files.isDirectory(m.path()) ? StopIds.of(m.path(), cfg.eosId()) : cfg.eosId() == null ? Set.of() : Set.of(cfg.eosId());
             Integer bos = cfg.bosId() != null && !cfg.bosId().equals(cfg.eosId()) ? cfg.bosId() : null;
-            ChatTemplate template = chatTemplate(tokenizer != null ? tokenizer : m.path());
+            ChatTemplate template = ServedModel.chatTemplateBeside(tokenizer != null ? tokenizer : m.path());
             if (template == null && !common.quiet)
                 System.err.println("sq: no chat template beside the tokenizer: chat prompts use the plain format \"role: content\\n...assistant:\"");
             served = e -> new ServedModel(id, e, m.tokenizer(), eos, bos, template);
@@ -179,14 +178,5 @@ final class ServeCommand implements Callable<Integer> {
                 apiKey != null ? ", API key required" : "");
         stopped.await();
         return 0;
-    }
-
-    /** The tokenizer's chat template where it has one; null where it has none (a broken one is an error). */
-    private static ChatTemplate chatTemplate(Path tok) {
-        Path dir = Files.isDirectory(tok) ? tok : tok.toAbsolutePath().getParent();
-        Path cfg = dir.resolve("tokenizer_config.json");
-        boolean has = Files.isRegularFile(dir.resolve("chat_template.jinja"))
-                || Files.isRegularFile(cfg) && Json.read(cfg).has("chat_template");
-        return has ? ChatTemplate.load(tok) : null;
     }
 }
