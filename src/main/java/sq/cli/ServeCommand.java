@@ -112,6 +112,12 @@ final class ServeCommand implements Callable<Integer> {
                     + "batch, so one request's output would depend on the others; use w8a8 or O1 (per token)");
         if (s.activations() == ActivationGranularity.PER_TENSOR_STATIC)
             throw new InputException("--scheme " + scheme + ": static scales need calibration; quantize with ./sq quantize and serve its output");
+        // the encoder first: a wrong --embedding-model fails before the decoder's (longer) quantization
+        ServedEncoder encoder = null;
+        if (embeddingModel != null) {
+            if (!common.quiet) System.err.println("sq: loading the encoder " + embeddingModel + " and quantizing it (w8a8) ...");
+            encoder = ServedEncoder.load(embeddingModel);
+        }
         HeadPrecision h = head.precision();
         Transformer tf;
         String id;
@@ -156,11 +162,6 @@ final class ServeCommand implements Callable<Integer> {
         int budget = tokenBudget != null ? tokenBudget : Math.max(512, maxBatch);
         if (budget < maxBatch) throw new InputException("--token-budget must be at least --max-batch");
         Engine engine = new Engine(tf, new EngineConfig(maxBatch, budget, (int) blocks, maxQueue, context)).start();
-        ServedEncoder encoder = null;
-        if (embeddingModel != null) {
-            if (!common.quiet) System.err.println("sq: loading the encoder " + embeddingModel + " and quantizing it (w8a8) ...");
-            encoder = ServedEncoder.load(embeddingModel);
-        }
         OpenAiServer server = OpenAiServer.start(served.apply(engine), encoder, host, port, apiKey);
         CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
