@@ -127,8 +127,8 @@ final class BenchCommand implements Callable<Integer> {
             System.out.printf("decode / bound   %.0f%%%n", 100 * r.decodeShareOfBound());
             var moe = model.config().block().moe();
             if (moe != null)
-                System.out.printf("mixture          the bound counts the ACTIVE weights: router + top-%d of %d experts per layer, %.2f of %.2f GB%n",
-                        moe.topK(), moe.experts(), r.decodeBytesPerToken() / 1e9, Bench.allWeightBytes(model) / 1e9);
+                System.out.printf("mixture          the bound counts the ACTIVE weights: router + top-%d of %d experts per layer, %.1f of %.1f MB%n",
+                        moe.topK(), moe.experts(), r.decodeBytesPerToken() / 1e6, Bench.allWeightBytes(model) / 1e6);
             System.out.printf("peak RSS         %.2f GB%n", r.peakRssBytes() / 1e9);
         }
         return 0;
