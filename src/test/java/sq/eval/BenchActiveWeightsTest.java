@@ -11,8 +11,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 /**
  * The decode bound of a mixture counts the ACTIVE weights: per layer attention, router and top-k of the experts, not all
- * of them (sizes of models/mixtral-4m in fp32, counted by hand from its config); the olmoe-1b-7b shape parses as the
- * issue gives it.
+ * of them (sizes of models/mixtral-4m in fp32, counted by hand from its config); the parameter count (memory estimates) counts every
+ * expert; the olmoe-1b-7b shape parses as the issue gives it.
  */
 class BenchActiveWeightsTest {
     @Test
@@ -22,6 +22,8 @@ class BenchActiveWeightsTest {
         long attention = H * H + 2 * (H * 64) + H * H, router = E * H, expert = 3 * H * I;
         assertThat(Bench.weightBytes(m)).isEqualTo(4 * (V * H + layers * (attention + router + K * expert)));
         assertThat(Bench.allWeightBytes(m)).isEqualTo(4 * (V * H + layers * (attention + router + E * expert)));
+        // transformers counted 3,609,728 parameters when it trained the model (models/mixtral-4m/train_output.txt)
+        assertThat(m.config().parameterCount()).isEqualTo(3_609_728L);
     }
 
     @Test
