@@ -18,7 +18,14 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.regex.Pattern;
 
-/** Scratch: per-linear ablation of the demo's twin. */
+/**
+ * Where the demo's remaining W8A8 error comes from (a tool, not a test): perplexity of the twin (or, with
+ * -Doriginal=true, stories260K) with only the linears matching each -Dwhich pattern fake-quantized, naive and smoothed,
+ * with and without the int8 BMMs (q/k/v outputs); -DbmmOnly=q_proj,k_proj,v_proj quantizes every linear and the BMM
+ * input of one of them only. Other knobs: -Dalpha, -Dsmooth=REFERENCE|EXTENDED, -Dcalib (windows from 100), -Dwindows,
+ * -Dschemes. Run with the test classpath, e.g.
+ * {@code java --add-modules jdk.incubator.vector -cp target/test-classes:target/classes:$(cat cp.txt) -Dsmooth=EXTENDED sq.cli.DemoAblation}.
+ */
 public class DemoAblation {
     public static void main(String[] a) throws Exception {
         LoadedModel m = LoadedModel.load(Path.of("models/stories260K"), null);
