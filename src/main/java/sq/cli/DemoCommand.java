@@ -22,7 +22,6 @@ import sq.model.Transformer;
 import sq.quant.HeadPrecision;
 import sq.quant.Int8Quantizer;
 import sq.quant.Scheme;
-import sq.quant.Smoother;
 
 import java.io.PrintStream;
 import java.lang.management.ManagementFactory;
@@ -39,7 +38,7 @@ import java.util.concurrent.Callable;
                 "The bundled stories260K (karpathy/llama2.c, MIT) and its outlier twin, built in memory: "
                 + "the same model with a few hidden channels of every norm gain multiplied by a power of two and the matching "
                 + "weight columns divided by it (the same function bit for bit in fp32, but with the activation outliers of "
-                + "real LLMs). Prints the perplexity of fp32, naive W8A8 and SmoothQuant W8A8 (alpha 0.85) under O1/O2/O3/w8a8 "
+                + "real LLMs). Prints the perplexity of fp32, naive W8A8 and SmoothQuant W8A8 (alpha 0.85; the paper's groups and the exact v_proj -> o_proj, up_proj -> down_proj) under O1/O2/O3/w8a8 "
                 + "for both, the outliers of one layer before and after smoothing, writes the inspect page of the twin, then "
                 + "runs one greedy story in fp32 and in SmoothQuant W8A8 on the int8 engine (tokens/s and model size of both).",
                 "Calibration: windows 100..115 of the bundled TinyStories text; evaluation: windows 0..39 (the fixtures' protocol; see --windows).",
@@ -109,7 +108,7 @@ final class DemoCommand implements Callable<Integer> {
             Runnable step = () -> p.stepTo(++done[0]);
             fp32 = story(m, new Transformer(r.twin().model()), r.twin().model(), step);
             Scheme w8a8 = Scheme.parse("w8a8");
-            Model int8 = Int8Quantizer.quantize(Smoother.smooth(r.twin().model(), r.twin().stats(), Demo.ALPHA).model(), w8a8,
+            Model int8 = Int8Quantizer.quantize(Demo.smooth(r.twin().model(), r.twin().stats()).model(), w8a8,
                     r.twin().stats(), HeadPrecision.INT8);
             sq = story(m, new Transformer(int8, w8a8.bmm()), int8, step);
         }
@@ -131,6 +130,8 @@ final class DemoCommand implements Callable<Integer> {
         rows(o, "naive W8A8", r.original().naive(), r.original().fp32(), r.twin().naive(), r.twin().fp32());
         rows(o, String.format(Locale.ROOT, "SmoothQuant a=%.2f", Demo.ALPHA), r.original().smoothquant(), r.original().fp32(),
                 r.twin().smoothquant(), r.twin().fp32());
+        o.println("  SmoothQuant: the paper's groups (input norm -> q/k/v, -> gate/up) and the exact v_proj -> o_proj, up_proj -> down_proj"
+                + " (llm-compressor, AWQ; sq eval --smooth-groups reference|extended)");
         for (String s : Demo.SCHEMES) {
             Scheme x = Scheme.parse(s);
             o.printf("  %-5s weights %s, activations %s%n", s, x.weights().id, x.activations().id);
@@ -236,7 +237,7 @@ final class DemoCommand implements Callable<Integer> {
     private ObjectNode toJson(Demo.Result r, Path page, Story fp32, Story sq, double seconds) {
         ObjectNode root = Json.MAPPER.createObjectNode();
         root.put("model", "models/stories260K").put("parameters", r.original().model().config().parameterCount())
-                .put("alpha", Math.round(Demo.ALPHA * 1e6) / 1e6)
+                .put("alpha", Math.round(Demo.ALPHA * 1e6) / 1e6).put("smoothing_groups", Demo.GROUPS.cliName())
                 .put("calibration", "tinystories-val-head.txt windows 100..115 of 256 tokens")
                 .put("evaluation", evaluation()).put("windows", windows);
         side(root.putObject("original"), r.original());

@@ -13,6 +13,7 @@ import sq.model.LayerSource;
 import sq.io.Json;
 import sq.quant.ActivationStats;
 import sq.quant.AlphaSpec;
+import sq.model.SmoothingGroup;
 import sq.quant.MoeSmoothing;
 import sq.quant.Scheme;
 
@@ -66,6 +67,12 @@ final class EvalCommand implements Callable<Integer> {
                     + "function is unchanged bit for bit (the fixtures' llama-8m-outliers recipe), e.g. 31,78,110."})
     List<Integer> outlierTwin;
 
+    @Option(names = "--smooth-groups", defaultValue = "reference", paramLabel = "SET",
+            description = "Smoothing groups of the smoothquant rows: reference (the paper's: input norm -> q/k/v and -> gate/up, "
+                    + "as smooth.py) or extended (also the exact v_proj -> o_proj and up_proj -> down_proj of llm-compressor and AWQ; "
+                    + "dense models). Default: ${DEFAULT-VALUE}.")
+    String smoothGroups;
+
     @Option(names = "--json", description = "Print a JSON array of rows {method, alpha, weights, activations, bmm, ppl}.")
     boolean json;
 
@@ -76,6 +83,11 @@ final class EvalCommand implements Callable<Integer> {
     public Integer call() {
         common.apply();
         if (json && csv) throw new InputException("give --json or --csv, not both");
+        SmoothingGroup.Groups groups = switch (smoothGroups) {
+            case "reference" -> SmoothingGroup.Groups.REFERENCE;
+            case "extended" -> SmoothingGroup.Groups.EXTENDED;
+            default -> throw new InputException("--smooth-groups " + smoothGroups + ": give reference or extended");
+        };
         AlphaSpec alphas = AlphaSpec.parse(alpha);
         List<Scheme> schemeList = schemes.stream().map(Scheme::parse).toList();
         LoadedModel m = modelOptions.load().requireFloat();
@@ -83,8 +95,10 @@ final class EvalCommand implements Callable<Integer> {
         Windows calib = calibration.windows(m.tokenizer());
         Windows eval = Windows.of(m.tokenizer().encode(TextFiles.read(text)), window, 0, windows, text.toString());
         ActivationStats stats = actScales != null ? ActivationStats.load(actScales) : CalibrationOptions.calibrate(LayerSource.of(m.model()), calib);
+        if (groups == SmoothingGroup.Groups.EXTENDED && MoeSmoothing.applies(m.model()))
+            throw new InputException("--smooth-groups extended: for dense models; a mixture of experts takes --moe-smoothing");
         List<EvalTable.Row> rows = runTable(m, stats, calib, eval, new EvalTable.Options(alphas, schemeList, baselines, 4096),
-                calibration.moePolicies(true), common.quiet);
+                calibration.moePolicies(true), groups, common.quiet);
         if (json) System.out.println(toJson(rows).toPrettyString());
         else if (csv) printCsv(rows);
         else printTable(rows);
@@ -105,11 +119,11 @@ final class EvalCommand implements Callable<Integer> {
     /** Runs the table with a progress bar on a terminal, one log line per row otherwise (not both). */
     /** policies: a mixture of experts' smoothing policies, each its own rows. */
     static List<EvalTable.Row> runTable(LoadedModel m, ActivationStats stats, Windows calib, Windows eval, EvalTable.Options o,
-                                        List<MoeSmoothing.Policy> policies, boolean quiet) {
+                                        List<MoeSmoothing.Policy> policies, SmoothingGroup.Groups groups, boolean quiet) {
         try (Progress p = new Progress("eval", EvalTable.rowCount(o, MoeSmoothing.applies(m.model()) ? policies.size() : 1))) {
             boolean lines = !quiet && !p.isLive();
             return new EvalTable(m.model(), stats, calib, eval, lines ? s -> System.err.println("sq: " + s) : s -> { })
-                    .moePolicies(policies).onProgress(quiet || lines ? n -> { } : p::stepTo).run(o);
+                    .moePolicies(policies).smoothingGroups(groups).onProgress(quiet || lines ? n -> { } : p::stepTo).run(o);
         }
     }
 

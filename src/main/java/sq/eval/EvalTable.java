@@ -1,6 +1,7 @@
 package sq.eval;
 
 import sq.model.Model;
+import sq.model.SmoothingGroup;
 import sq.model.Transformer;
 import sq.quant.ActivationStats;
 import sq.quant.AlphaSearch;
@@ -44,6 +45,7 @@ public final class EvalTable {
     private final Consumer<String> log;
     private IntConsumer progress = n -> { };
     private List<MoeSmoothing.Policy> moePolicies = MoeSmoothing.ALL;
+    private SmoothingGroup.Groups groups = SmoothingGroup.Groups.REFERENCE;
     private int evaluated;
 
     public EvalTable(Model fp32, ActivationStats stats, Windows calib, Windows eval, Consumer<String> log) {
@@ -63,6 +65,15 @@ public final class EvalTable {
     /** A mixture of experts' smoothing policies, one row each per alpha and scheme (default: all three). */
     public EvalTable moePolicies(List<MoeSmoothing.Policy> policies) {
         this.moePolicies = List.copyOf(policies);
+        return this;
+    }
+
+    /**
+     * Which smoothing groups the smoothquant rows fold (default: the reference's); the extended ones are for dense
+     * models: a mixture of experts keeps its policies' groups.
+     */
+    public EvalTable smoothingGroups(SmoothingGroup.Groups groups) {
+        this.groups = groups;
         return this;
     }
 
@@ -87,9 +98,10 @@ public final class EvalTable {
         boolean moe = MoeSmoothing.applies(fp32);
         for (float alpha : o.alphas().values())
             for (MoeSmoothing.Policy p : moe ? moePolicies : List.of(MoeSmoothing.DEFAULT)) {
-                Model smoothed = MoeSmoothing.smooth(fp32, stats, alpha, p).model();
+                Model smoothed = moe ? MoeSmoothing.smooth(fp32, stats, alpha, p).model() : Smoother.smooth(fp32, stats, g -> alpha, groups).model();
                 ActivationStats smoothedStats = needsStatic ? calibrate(smoothed) : stats;
-                String note = moe ? "moe-smoothing " + p.cliName() : unsmoothed;
+                String note = moe ? "moe-smoothing " + p.cliName() : groups == SmoothingGroup.Groups.REFERENCE ? unsmoothed
+                        : (unsmoothed.isEmpty() ? "" : unsmoothed + "; ") + "smoothing groups " + groups.cliName();
                 for (Scheme s : o.schemes()) rows.add(row("smoothquant", alpha, s, FakeQuantizer.quantize(smoothed, s, smoothedStats), note));
             }
         if (o.alphas().auto()) {

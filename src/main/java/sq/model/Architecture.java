@@ -81,6 +81,23 @@ public abstract class Architecture {
         return List.of(new SmoothingGroup(n.attnNorm(), attn), new SmoothingGroup(n.mlpNorm(), mlp));
     }
 
+    /**
+     * The groups of {@link #smoothingGroups(int)} and, for {@link SmoothingGroup.Groups#EXTENDED}, after them the exact
+     * linear -> linear ones of llm-compressor and AWQ where the layer has the linears apart: v_proj -> o_proj (one
+     * factor per row of V, shared by the o_proj columns of the query heads that read it) and, in a gated MLP,
+     * up_proj -> down_proj. A fused q/k/v or gate/up leaves the group out, as does a sparse (MoE) MLP.
+     */
+    public List<SmoothingGroup> smoothingGroups(int layer, ModelConfig config, SmoothingGroup.Groups groups) {
+        List<SmoothingGroup> g = new ArrayList<>(smoothingGroups(layer));
+        if (groups == SmoothingGroup.Groups.REFERENCE) return g;
+        LayerNames n = layer(layer);
+        if (n.v() != null && n.o() != null)
+            g.add(SmoothingGroup.afterLinear(n.v(), n.o(), config.headDim(), config.heads() / config.kvHeads()));
+        if (n.gate() != null && n.up() != null && n.down() != null && moe(layer) == null)
+            g.add(SmoothingGroup.afterLinear(n.up(), n.down(), 0, 1));
+        return g;
+    }
+
     /** Why smoothing has nothing to fold into, or null where it has groups. */
     public String smoothingNote() {
         return layout.preNorms() ? null : "no norm in front of the linears (" + layout.name().toLowerCase().replace('_', '-')

@@ -9,6 +9,7 @@ import sq.model.Linear;
 import sq.model.Model;
 import sq.model.ModelConfig;
 import sq.model.NormWeights;
+import sq.model.SmoothingGroup;
 import sq.model.Transformer;
 
 import java.io.IOException;
@@ -72,7 +73,7 @@ public final class LayerPipeline {
             int done = l * n * lanes;
             Layer layer = source.layer(l);
             fp32.advance(l, layer, hidden, i -> progress.accept(done + i));
-            Layer smoothed = Smoother.smoothLayer(cfg, l, layer, fp32.calibrator.stats(), g -> alpha, factors, alphas);
+            Layer smoothed = Smoother.smoothLayer(cfg, l, layer, fp32.calibrator.stats(), g -> alpha, SmoothingGroup.Groups.REFERENCE, factors, alphas);
             layer = null;
             if (isStatic) smoothedLane.advance(l, smoothed, smoothedHidden, i -> progress.accept(done + n + i));
             sink.layer(l, smoothed, factors, (isStatic ? smoothedLane : fp32).calibrator.stats());

@@ -39,11 +39,20 @@ public final class Smoother {
      * in front of its linears: {@link sq.model.Architecture#smoothingNote}) comes back unchanged, with no factors.
      */
     public static Result smooth(Model model, ActivationStats stats, ToDoubleFunction<SmoothingGroup> alphaOf) {
+        return smooth(model, stats, alphaOf, SmoothingGroup.Groups.REFERENCE);
+    }
+
+    /**
+     * With {@link SmoothingGroup.Groups#EXTENDED}, also the linear -> linear groups: each is computed from the
+     * calibration of the fp32 model, like the others (the previous linear's input columns and output rows are scaled
+     * independently, so the order of the groups does not matter).
+     */
+    public static Result smooth(Model model, ActivationStats stats, ToDoubleFunction<SmoothingGroup> alphaOf, SmoothingGroup.Groups groups) {
         List<Layer> layers = new ArrayList<>();
         Map<String, float[]> factors = new LinkedHashMap<>();
         Map<String, Float> alphas = new LinkedHashMap<>();
         for (int l = 0; l < model.layers().size(); l++)
-            layers.add(smoothLayer(model.config(), l, model.layers().get(l), stats, alphaOf, factors, alphas));
+            layers.add(smoothLayer(model.config(), l, model.layers().get(l), stats, alphaOf, groups, factors, alphas));
         return new Result(model.withLayers(layers), factors, alphas);
     }
 
@@ -52,20 +61,26 @@ public final class Smoother {
      * hold one layer at a time. The factors and alphas of its groups are added to the maps, keyed by norm name.
      */
     public static Layer smoothLayer(ModelConfig cfg, int l, Layer src, ActivationStats stats, ToDoubleFunction<SmoothingGroup> alphaOf,
-                                    Map<String, float[]> factors, Map<String, Float> alphas) {
+                                    SmoothingGroup.Groups groups, Map<String, float[]> factors, Map<String, Float> alphas) {
         boolean unitOffset = cfg.block().norm() == Architecture.Norm.RMS_UNIT_OFFSET;
         Map<String, NormWeights> norms = new HashMap<>();
         Map<String, Linear> linears = new HashMap<>();
-        for (SmoothingGroup g : cfg.architecture().smoothingGroups(l)) {
-            NormWeights norm = src.norm(g.norm());
+        for (SmoothingGroup g : cfg.architecture().smoothingGroups(l, cfg, groups)) {
+            // the weights as the fp32 model has them (s depends on them), scaled on top of what an earlier group did
             List<DenseLinear> fcs = g.linears().stream().map(n -> dense(src.linear(n))).toList();
             float alpha = (float) alphaOf.applyAsDouble(g);
-            float[] s = SmoothingFactor.compute(stats.channelMax(g.linears().getFirst()), alpha,
-                    fcs.stream().map(DenseLinear::weight).toArray(float[][]::new));
-            norms.put(g.norm(), divide(norm, s, unitOffset));
-            for (DenseLinear fc : fcs) linears.put(fc.name(), scaleColumns(fc, s));
-            factors.put(g.norm(), s);
-            alphas.put(g.norm(), alpha);
+            float[] act = stats.channelMax(g.linears().getFirst());
+            float[] s = g.headsPerKv() > 1
+                    ? SmoothingFactor.grouped(act, alpha, fcs.getFirst().weight(), g.headDim(), g.headsPerKv())
+                    : SmoothingFactor.compute(act, alpha, fcs.stream().map(DenseLinear::weight).toArray(float[][]::new));
+            if (g.norm() != null) norms.put(g.norm(), divide(src.norm(g.norm()), s, unitOffset));
+            else {
+                String p = g.previous();
+                linears.put(p, divideRows(linears.getOrDefault(p, dense(src.linear(p))), s, g.headDim(), g.headsPerKv()));
+            }
+            for (DenseLinear fc : fcs) linears.put(fc.name(), scaleColumns(dense(linears.getOrDefault(fc.name(), fc)), s));
+            factors.put(g.key(), s);
+            alphas.put(g.key(), alpha);
         }
         return src.map(n -> norms.getOrDefault(n.name(), n), x -> linears.getOrDefault(x.name(), x));
     }
@@ -92,6 +107,25 @@ public final class Smoother {
         for (int r = 0; r < fc.out(); r++)
             for (int j = 0; j < in; j++) w[r * in + j] *= s[j];
         return new DenseLinear(fc.name(), w, fc.bias(), in, fc.out());
+    }
+
+    /**
+     * fc [out, in] with output row r (and its bias) divided by its factor: s [in of the next linear] indexed by the
+     * row's column there; with grouped-query attention (headsPerKv > 1) row r is V's, read by columns of several heads.
+     */
+    static DenseLinear divideRows(Linear l, float[] s, int headDim, int headsPerKv) {
+        DenseLinear fc = (DenseLinear) l;
+        float[] perRow = new float[fc.out()];
+        if (headsPerKv > 1) for (int j = 0; j < s.length; j++) perRow[SmoothingFactor.kvRow(j, headDim, headsPerKv)] = s[j];
+        else System.arraycopy(s, 0, perRow, 0, fc.out());
+        float[] w = fc.weight().clone();
+        float[] b = fc.bias() == null ? null : fc.bias().clone();
+        int in = fc.in();
+        for (int r = 0; r < fc.out(); r++) {
+            for (int j = 0; j < in; j++) w[r * in + j] /= perRow[r];
+            if (b != null) b[r] /= perRow[r];
+        }
+        return new DenseLinear(fc.name(), w, b, in, fc.out());
     }
 
     private static DenseLinear dense(Linear l) {

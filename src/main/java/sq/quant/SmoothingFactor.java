@@ -21,13 +21,41 @@ public final class SmoothingFactor {
      * @param weights the group's weight matrices, each [out_k, in] row-major
      */
     public static float[] compute(float[] act, float alpha, float[]... weights) {
+        return fromScales(act, alpha, weightScales(act.length, weights));
+    }
+
+    /** s from per-channel max|x| act and per-column max|W| w (already clamped), both [in]. */
+    static float[] fromScales(float[] act, float alpha, float[] w) {
         if (!(alpha >= 0 && alpha <= 1)) throw new IllegalArgumentException("alpha must be in [0, 1], got " + alpha);
-        int in = act.length;
-        float[] w = weightScales(in, weights);
-        float[] s = new float[in];
-        for (int j = 0; j < in; j++)
+        float[] s = new float[act.length];
+        for (int j = 0; j < act.length; j++)
             s[j] = Math.max((float) Math.pow(act[j], alpha) / (float) Math.pow(w[j], 1 - alpha), MIN);
         return s;
+    }
+
+    /**
+     * The factor of a v_proj -> o_proj group under grouped-query attention: o_proj's input column h * headDim + d reads
+     * row (h / headsPerKv) * headDim + d of V, so the columns of the headsPerKv query heads sharing a key/value head
+     * take one factor, from the max of their act and of their weight columns. Returns s expanded to o_proj's columns
+     * [heads * headDim]; {@link #kvRow} maps a column to its row of V.
+     */
+    public static float[] grouped(float[] act, float alpha, float[] weight, int headDim, int headsPerKv) {
+        int in = act.length, kvWidth = in / headsPerKv;
+        float[] w = weightScales(in, weight);
+        float[] actKv = new float[kvWidth], wKv = new float[kvWidth];
+        for (int j = 0; j < in; j++) {
+            int r = kvRow(j, headDim, headsPerKv);
+            actKv[r] = Math.max(actKv[r], act[j]);
+            wKv[r] = Math.max(wKv[r], w[j]);
+        }
+        float[] sKv = fromScales(actKv, alpha, wKv), s = new float[in];
+        for (int j = 0; j < in; j++) s[j] = sKv[kvRow(j, headDim, headsPerKv)];
+        return s;
+    }
+
+    /** The row of V that o_proj's input column j reads. */
+    public static int kvRow(int j, int headDim, int headsPerKv) {
+        return j / (headDim * headsPerKv) * headDim + j % headDim;
     }
 
     /** max over all rows of all matrices of |W[:, j]|, clamped below at 1e-5. */
