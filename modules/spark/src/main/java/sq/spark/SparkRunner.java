@@ -62,7 +62,7 @@ public final class SparkRunner implements DistributedRunner {
      * master that does not accept connections is reported at once (Spark itself would retry for a minute).
      */
     static synchronized SparkSession session(String master, long heapBytesPart) {
-        SparkSession active = SparkSession.getActiveSession().getOrElse(() -> null);
+        SparkSession active = SparkSession.getActiveSession().getOrElse(() -> SparkSession.getDefaultSession().getOrElse(() -> null));
         if (active != null) return active;
         if (master.startsWith("spark://")) checkReachable(master);
         SparkSession.Builder b = SparkSession.builder().appName("sq").master(master)
@@ -73,7 +73,10 @@ public final class SparkRunner implements DistributedRunner {
             b.config("spark.executor.memory", gb + "g");
             System.err.println("sq: spark executor memory " + gb + "g (set spark.executor.memory to override)");
         }
-        return b.getOrCreate();
+        SparkSession s = b.getOrCreate();
+        // Spark logs every failed task attempt with its stack trace at WARN; what failed for good is reported by run()
+        s.sparkContext().setLogLevel("ERROR");
+        return s;
     }
 
     static void checkReachable(String master) {
