@@ -4,13 +4,11 @@ import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Encoders;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import sq.bert.BertModels;
 
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 
@@ -21,17 +19,11 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 class BatchInferenceTest {
     static SparkSession spark;
     static final List<String> TEXTS = List.of("The cat sat on the mat.", "Quantization keeps the outliers in check.",
-            "Once upon a time there was a little girl.", "Spark splits the rows into partitions.", "A fifth sentence.");
+            "Once upon a time there was a little girl.");
 
     @BeforeAll
     static void start() {
-        spark = SparkSession.builder().master("local[2]").appName("sq-test").config("spark.ui.enabled", "false").getOrCreate();
-        spark.sparkContext().setLogLevel("ERROR");
-    }
-
-    @AfterAll
-    static void stop() {
-        spark.stop();
+        spark = Session.get();
     }
 
     static Dataset<Row> texts() {

@@ -4,7 +4,6 @@ import com.fasterxml.jackson.databind.JsonNode;
 import org.apache.spark.scheduler.SparkListener;
 import org.apache.spark.scheduler.SparkListenerTaskEnd;
 import org.apache.spark.sql.SparkSession;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -41,19 +40,13 @@ class SparkCliTest {
 
     @BeforeAll
     static void start() {
-        spark = SparkSession.builder().master("local[2,2]").appName("sq-test").config("spark.ui.enabled", "false").getOrCreate();
-        spark.sparkContext().setLogLevel("ERROR"); // the injected and expected task failures: no stack traces in the log
+        spark = Session.get();
         spark.sparkContext().addSparkListener(new SparkListener() {
             @Override
             public void onTaskEnd(SparkListenerTaskEnd end) {
                 if (!end.taskInfo().successful()) failedTasks.incrementAndGet();
             }
         });
-    }
-
-    @AfterAll
-    static void stop() {
-        spark.stop();
     }
 
     record Run(int rc, String out, String err) {
@@ -73,6 +66,14 @@ class SparkCliTest {
         }
     }
 
+    static JsonNode singleProcess;
+
+    /** ppl without --spark, once for the class. */
+    static synchronized JsonNode single() throws Exception {
+        if (singleProcess == null) singleProcess = ppl();
+        return singleProcess;
+    }
+
     static JsonNode ppl(String... extra) throws Exception {
         String[] base = {"ppl", "-m", MODEL.toString(), "--text", TEXT.toString(), "--window", "64", "--windows", "5", "--json", "--quiet"};
         String[] args = java.util.Arrays.copyOf(base, base.length + extra.length);
@@ -84,7 +85,7 @@ class SparkCliTest {
 
     @Test
     void pplOnSparkIsTheSameDouble() throws Exception {
-        JsonNode one = ppl(), dist = ppl("--spark", "local[2]");
+        JsonNode one = single(), dist = ppl("--spark", "local[2]");
         assertEquals(one.get("mean_nll").asDouble(), dist.get("mean_nll").asDouble(), 0.0);
         assertEquals(one.get("ppl").asDouble(), dist.get("ppl").asDouble(), 0.0);
         assertEquals(320 - 5, dist.get("tokens").asLong());
@@ -98,7 +99,7 @@ class SparkCliTest {
 
     @Test
     void aTaskThatFailsOnceIsRetriedAndTheResultIsExact() throws Exception {
-        JsonNode one = ppl();
+        JsonNode one = single();
         int before = failedTasks.get();
         System.setProperty(SparkRunner.FAIL_FIRST_ATTEMPT, "1");
         JsonNode dist;
