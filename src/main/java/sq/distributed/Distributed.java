@@ -12,7 +12,7 @@ public final class Distributed {
     public static DistributedRunner runner() {
         return ServiceLoader.load(DistributedRunner.class).findFirst().orElseThrow(() -> new InputException(
                 "--spark: the Spark module is not built/installed: run 'mvn -f modules/spark/pom.xml package' (after "
-                        + "'mvn install' of the core) and start ./sq again, or use spark-submit with target/sq-spark-shaded.jar"));
+                        + "'mvn install' of the core) and start ./sq again (spark-submit: --jars modules/spark/target/sq-spark.jar, docs/SCALE.md)"));
     }
 
     /** [from, to) of part p when n items are cut into parts contiguous, nearly equal ranges (the first ones longer). */
