@@ -35,11 +35,23 @@ final class CalibrateCommand implements Callable<Integer> {
     @Option(names = "--force", description = "Overwrite an existing output file.")
     boolean force;
 
+    @Mixin
+    SparkOption spark;
+    @picocli.CommandLine.Spec
+    picocli.CommandLine.Model.CommandSpec spec;
+
     @Override
     public Integer call() throws Exception {
         common.apply();
         AtomicOutput.checkNotInput(out, modelOptions.model, modelOptions.tokenizer, calibration.calib);
         AtomicOutput.checkTarget(out, force, false);
+        ActivationStats stats = spark.given() ? sparkRun() : stats();
+        AtomicOutput.writeFile(out, force, stats::save);
+        System.err.printf("sq: wrote %s (%d linears); peak RSS %.2f GB%n", out, stats.entries().size(), Bench.peakRss() / 1e9);
+        return 0;
+    }
+
+    private ActivationStats stats() throws Exception {
         ActivationStats stats;
         if (Files.isDirectory(modelOptions.model)) {
             try (Checkpoint ckpt = Checkpoint.open(modelOptions.model)) {
@@ -53,8 +65,25 @@ final class CalibrateCommand implements Callable<Integer> {
             LoadedModel m = modelOptions.load();
             stats = CalibrationOptions.calibrate(LayerSource.of(m.model()), calibration.windows(m.tokenizer()));
         }
-        AtomicOutput.writeFile(out, force, stats::save);
-        System.err.printf("sq: wrote %s (%d linears); peak RSS %.2f GB%n", out, stats.entries().size(), Bench.peakRss() / 1e9);
-        return 0;
+        return stats;
+    }
+
+    /** --spark: each partition calibrates its windows; act_scales and static maxima merged by elementwise max (exact). */
+    private ActivationStats sparkRun() {
+        String[] args = SparkOption.argsWithoutSpark(spec);
+        long modelBytes = PplCommand.pathBytes(modelOptions.model);
+        // one decoder layer (a layer-wise load holds no more) is bounded by the checkpoint; per window its hidden states
+        return ActivationStats.merge(spark.run("sq calibrate", calibration.calibWindows, 2 * modelBytes,
+                (long) calibration.calibWindow * 4 * 16_384, (from, to) -> windowsOf(args, from, to)));
+    }
+
+    /** On an executor: the statistics of calibration windows [from, to) of the command line args. */
+    static ActivationStats windowsOf(String[] args, int from, int to) throws Exception {
+        CalibrateCommand c = new CalibrateCommand();
+        new picocli.CommandLine(c).parseArgs(args);
+        c.common.quiet = true;
+        c.calibration.calibSkip += from;
+        c.calibration.calibWindows = to - from;
+        return c.stats();
     }
 }

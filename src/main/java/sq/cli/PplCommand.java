@@ -22,6 +22,10 @@ final class PplCommand implements Callable<Integer> {
     CommonOptions common;
     @Mixin
     EngineOptions engine;
+    @Mixin
+    SparkOption spark;
+    @picocli.CommandLine.Spec
+    picocli.CommandLine.Model.CommandSpec spec;
 
     @Option(names = "--text", required = true, paramLabel = "FILE", description = "UTF-8 text file to score.")
     Path text;
@@ -41,6 +45,7 @@ final class PplCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         common.apply();
+        if (spark.given()) return report(modelOptions.model, sparkRun());
         LoadedModel m = modelOptions.load();
         int[] ids = m.tokenizer().encode(TextFiles.read(text));
         Windows w = Windows.of(ids, window, first, windows, text.toString());
@@ -48,9 +53,47 @@ final class PplCommand implements Callable<Integer> {
         try (Progress p = new Progress("ppl", windows)) {
             r = Perplexity.evaluate(engine.prepare(m, common.quiet), w, p::stepTo);
         }
+        return report(m.path(), r);
+    }
+
+    /** --spark: each partition's windows' log-probabilities, summed here in window order (Perplexity.Sum). */
+    private Perplexity.Result sparkRun() {
+        long t0 = System.nanoTime();
+        String[] args = SparkOption.argsWithoutSpark(spec);
+        long modelBytes = pathBytes(modelOptions.model);
+        // per window: its logits [T, vocab] in float; fixed: the model in float (the file's size is its upper bound x2)
+        java.util.List<double[][]> parts = spark.run("sq ppl", windows, 2 * modelBytes, (long) window * 4 * 32_000,
+                (from, to) -> windowsOf(args, from, to));
+        Perplexity.Sum sum = new Perplexity.Sum();
+        for (double[][] part : parts) for (double[] lp : part) sum.add(lp);
+        return sum.result(windows, (System.nanoTime() - t0) / 1e9);
+    }
+
+    /** On an executor: the log-probabilities of windows [from, to) of the command line args. */
+    static double[][] windowsOf(String[] args, int from, int to) {
+        PplCommand c = new PplCommand();
+        new picocli.CommandLine(c).parseArgs(args);
+        LoadedModel m = c.modelOptions.load();
+        Windows w = Windows.of(m.tokenizer().encode(TextFiles.read(c.text)), c.window, c.first + from, to - from, c.text.toString());
+        sq.model.Transformer tf = c.engine.prepare(m, true);
+        sq.model.KvCache cache = tf.newCache(c.window);
+        double[][] lp = new double[to - from][];
+        for (int i = 0; i < lp.length; i++) lp[i] = Perplexity.windowLogProbs(tf, cache, w, i);
+        return lp;
+    }
+
+    static long pathBytes(Path p) {
+        try (java.util.stream.Stream<Path> s = java.nio.file.Files.walk(p)) {
+            return s.filter(java.nio.file.Files::isRegularFile).mapToLong(f -> f.toFile().length()).sum();
+        } catch (java.io.IOException e) {
+            throw sq.io.InputException.of(p, "cannot be read on the driver: " + e.getMessage());
+        }
+    }
+
+    private int report(Path model, Perplexity.Result r) {
         if (json) {
             ObjectNode o = Json.MAPPER.createObjectNode();
-            o.put("model", m.path().toString()).put("text", text.toString()).put("ppl", r.ppl()).put("mean_nll", r.meanNll())
+            o.put("model", model.toString()).put("text", text.toString()).put("ppl", r.ppl()).put("mean_nll", r.meanNll())
                     .put("tokens", r.predicted()).put("windows", r.windows()).put("window", window).put("seconds", r.seconds())
                     .put("engine", engine.int8() ? "int8" : "fp32");
             System.out.println(o);

@@ -20,23 +20,51 @@ public final class Perplexity {
     /** progress gets the number of windows done after each one. */
     public static Result evaluate(Transformer model, Windows windows, IntConsumer progress) {
         long t0 = System.nanoTime();
-        int T = windows.length(), V = model.config().vocab();
-        KvCache cache = model.newCache(T);
-        double nll = 0;
-        long n = 0;
+        KvCache cache = model.newCache(windows.length());
+        Sum sum = new Sum();
         for (int w = 0; w < windows.count(); w++) {
-            int[] ids = windows.window(w);
-            cache.clear();
-            float[] logits = model.forward(ids, cache, true);
-            for (int p = 0; p + 1 < T; p++) {
-                checkFinite(logits, p * V, V, windows.first() + w, p);
-                nll -= logSoftmaxAt(logits, p * V, V, ids[p + 1]);
-                n++;
-            }
+            sum.add(windowLogProbs(model, cache, windows, w));
             progress.accept(w + 1);
         }
-        double mean = nll / n;
-        return new Result(Math.exp(mean), mean, n, windows.count(), (System.nanoTime() - t0) / 1e9);
+        return sum.result(windows.count(), (System.nanoTime() - t0) / 1e9);
+    }
+
+    /**
+     * log p(ids[p+1] | ids[0..p]) for p = 0..T-2 of window w, from an empty cache: the per-window piece that the
+     * single-process loop and the distributed runs (sq.distributed) both call.
+     */
+    public static double[] windowLogProbs(Transformer model, KvCache cache, Windows windows, int w) {
+        int T = windows.length(), V = model.config().vocab();
+        int[] ids = windows.window(w);
+        cache.clear();
+        float[] logits = model.forward(ids, cache, true);
+        double[] lp = new double[T - 1];
+        for (int p = 0; p + 1 < T; p++) {
+            checkFinite(logits, p * V, V, windows.first() + w, p);
+            lp[p] = logSoftmaxAt(logits, p * V, V, ids[p + 1]);
+        }
+        return lp;
+    }
+
+    /**
+     * The NLL sum in double, one position after the other in window order: fed the same windows in the same order it
+     * gives the same bits wherever the windows' log-probabilities were computed.
+     */
+    public static final class Sum {
+        private double nll;
+        private long n;
+
+        public void add(double[] logProbs) {
+            for (double lp : logProbs) {
+                nll -= lp;
+                n++;
+            }
+        }
+
+        public Result result(int windows, double seconds) {
+            double mean = nll / n;
+            return new Result(Math.exp(mean), mean, n, windows, seconds);
+        }
     }
 
     /**

@@ -16,9 +16,12 @@ import java.util.Map;
  * per-channel max|x| of its input (SmoothQuant's act_scales), the per-tensor max|x| of its input (the static
  * activation scale) and, for linears whose outputs feed the attention BMMs (q, k, v), the per-tensor max|y|.
  */
-public final class ActivationStats {
+public final class ActivationStats implements java.io.Serializable {
+    @java.io.Serial
+    private static final long serialVersionUID = 1L;
+
     /** @param outputMax NaN where the output was not observed */
-    public record Entry(float[] channelMax, float inputMax, float outputMax) {
+    public record Entry(float[] channelMax, float inputMax, float outputMax) implements java.io.Serializable {
     }
 
     private final Map<String, Entry> entries;
@@ -52,6 +55,26 @@ public final class ActivationStats {
         Entry e = entries.get(linear);
         if (e == null) throw new InputException("no calibration statistics for '" + linear + "'");
         return e;
+    }
+
+    /**
+     * The statistics of all the parts' windows together, from each part's: elementwise max of every max|x| (exact in
+     * any order, so the same floats as one run over all windows), token counts summed. Linears keep the order in which
+     * the parts first name them (the saved file is ordered by name, not by this).
+     */
+    public static ActivationStats merge(java.util.List<ActivationStats> parts) {
+        Map<String, Entry> m = new LinkedHashMap<>();
+        Map<String, Long> n = new java.util.HashMap<>();
+        for (ActivationStats p : parts) {
+            p.entries.forEach((name, e) -> m.merge(name, e, (a, b) -> {
+                float[] ch = a.channelMax().clone();
+                for (int j = 0; j < ch.length; j++) ch[j] = Math.max(ch[j], b.channelMax()[j]);
+                // NaN = output not observed: the same linears are observed in every part
+                return new Entry(ch, Math.max(a.inputMax(), b.inputMax()), Math.max(a.outputMax(), b.outputMax()));
+            }));
+            p.tokens.forEach((name, t) -> n.merge(name, t, Long::sum));
+        }
+        return new ActivationStats(m, n);
     }
 
     /** Per-channel max|x| of the linear's input (act_scales). */

@@ -1,0 +1,68 @@
+package sq.spark;
+
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Encoders;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.SparkSession;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import sq.bert.BertModels;
+
+import java.nio.file.Path;
+import java.util.List;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+/** The Dataset transformations in local[2] give exactly what the same engine gives in process. */
+class BatchInferenceTest {
+    static SparkSession spark;
+    static final List<String> TEXTS = List.of("The cat sat on the mat.", "Quantization keeps the outliers in check.",
+            "Once upon a time there was a little girl.");
+
+    @BeforeAll
+    static void start() {
+        spark = Session.get();
+    }
+
+    static Dataset<Row> texts() {
+        return spark.createDataset(TEXTS, Encoders.STRING()).toDF("text").repartition(2);
+    }
+
+    @Test
+    void int8EmbeddingsEqualInProcessAndGoToParquet(@TempDir Path dir) {
+        BertModels.ModelFiles f = BertModels.known(BertModels.Known.MINILM);
+        Embeddings.Encoder enc = new Embeddings.Encoder(f.onnx().toString(), f.tokenizer().toString(), "mean", "w8a8",
+                List.of("Calibration text for the static scales.", "Another sentence of calibration text."));
+        Path out = dir.resolve("emb.parquet");
+        Embeddings.embed(texts(), "text", enc).write().parquet(out.toString());
+        List<Row> rows = spark.read().parquet(out.toString()).collectAsList();
+        assertEquals(TEXTS.size(), rows.size());
+        for (Row r : rows) {
+            List<Float> e = r.getList(r.fieldIndex("embedding"));
+            float[] got = new float[e.size()];
+            for (int i = 0; i < got.length; i++) got[i] = e.get(i);
+            assertEquals(384, got.length);
+            assertArrayEquals(Embeddings.embedOne(enc, r.getString(0)), got, r.getString(0));
+        }
+    }
+
+    @Test
+    void logLikelihoodEqualsInProcess() {
+        Path model = Path.of(System.getProperty("user.dir"), "..", "..", "models", "stories260K").normalize();
+        for (String scheme : List.of("fp32", "w8a8")) {
+            LogLikelihood.Decoder d = new LogLikelihood.Decoder(model.toString(), scheme);
+            List<Row> rows = LogLikelihood.score(texts(), "text", d).collectAsList();
+            assertEquals(TEXTS.size(), rows.size());
+            for (Row r : rows) {
+                double[] lp = LogLikelihood.logProbs(d, r.getString(0));
+                double sum = 0;
+                for (double v : lp) sum += v;
+                assertEquals(sum, r.getDouble(1), 0.0, scheme + ": " + r.getString(0));
+                assertEquals(lp.length, r.getInt(2));
+                org.junit.jupiter.api.Assertions.assertTrue(lp.length > 3 && sum < 0);
+            }
+        }
+    }
+}
