@@ -71,31 +71,49 @@ public record TensorSlice(Path file, String name, DType dtype, long[] shape, Mem
     public float[] toFloatsUnchecked() {
         int n = arrayLength();
         float[] out = new float[n];
-        switch (dtype) {
-            case F32 -> MemorySegment.copy(data, F32_LE, 0, out, 0, n);
-            case F16 -> {
-                for (int i = 0; i < n; i++) out[i] = Float.float16ToFloat(data.getAtIndex(I16_LE, i));
+        try {
+            switch (dtype) {
+                case F32 -> MemorySegment.copy(data, F32_LE, 0, out, 0, n);
+                case F16 -> {
+                    for (int i = 0; i < n; i++) out[i] = Float.float16ToFloat(data.getAtIndex(I16_LE, i));
+                }
+                case BF16 -> {
+                    for (int i = 0; i < n; i++) out[i] = Float.intBitsToFloat((data.getAtIndex(I16_LE, i) & 0xffff) << 16);
+                }
+                default -> throw InputException.of(file, "tensor '" + name + "' has dtype " + dtype + ", expected a float type");
             }
-            case BF16 -> {
-                for (int i = 0; i < n; i++) out[i] = Float.intBitsToFloat((data.getAtIndex(I16_LE, i) & 0xffff) << 16);
-            }
-            default -> throw InputException.of(file, "tensor '" + name + "' has dtype " + dtype + ", expected a float type");
+        } catch (InternalError e) {
+            throw readFault(e);
         }
         return out;
+    }
+
+    /**
+     * A read of a mapped page that is no longer backed by the file (truncated by another process after it was
+     * mapped) faults; the JVM turns that SIGBUS into this InternalError for Java-side segment reads, which becomes
+     * one line naming the file. Other internal errors pass through.
+     */
+    InputException readFault(InternalError e) {
+        if (e.getMessage() == null || !e.getMessage().contains("unsafe memory access")) throw e;
+        return InputException.of(file, "fault reading tensor '" + name + "': the file was truncated or rewritten while in use");
     }
 
     /** Integer values (I64, I32, I8, U8) as longs. */
     public long[] toLongs() {
         int n = arrayLength();
         long[] out = new long[n];
-        for (int i = 0; i < n; i++) {
-            out[i] = switch (dtype) {
-                case I64 -> data.getAtIndex(I64_LE, i);
-                case I32 -> data.getAtIndex(I32_LE, i);
-                case I8 -> data.get(ValueLayout.JAVA_BYTE, i);
-                case U8 -> data.get(ValueLayout.JAVA_BYTE, i) & 0xff;
-                default -> throw InputException.of(file, "tensor '" + name + "' has dtype " + dtype + ", expected an integer type");
-            };
+        try {
+            for (int i = 0; i < n; i++) {
+                out[i] = switch (dtype) {
+                    case I64 -> data.getAtIndex(I64_LE, i);
+                    case I32 -> data.getAtIndex(I32_LE, i);
+                    case I8 -> data.get(ValueLayout.JAVA_BYTE, i);
+                    case U8 -> data.get(ValueLayout.JAVA_BYTE, i) & 0xff;
+                    default -> throw InputException.of(file, "tensor '" + name + "' has dtype " + dtype + ", expected an integer type");
+                };
+            }
+        } catch (InternalError e) {
+            throw readFault(e);
         }
         return out;
     }
@@ -115,7 +133,11 @@ public record TensorSlice(Path file, String name, DType dtype, long[] shape, Mem
     public byte[] toBytes() {
         if (dtype != DType.I8 && dtype != DType.U8)
             throw InputException.of(file, "tensor '" + name + "' has dtype " + dtype + ", expected I8");
-        return data.toArray(ValueLayout.JAVA_BYTE);
+        try {
+            return data.toArray(ValueLayout.JAVA_BYTE);
+        } catch (InternalError e) {
+            throw readFault(e);
+        }
     }
 
     /** Checks the shape and names the tensor when it differs. */
