@@ -65,7 +65,7 @@ final class EngineOptions {
         Model q;
         if (!calib.given()) {
             if (!quiet) System.err.println("sq: int8 engine, naive W8A8 " + s.name() + " (no --calib: no smoothing), head " + h.id);
-            q = Int8Models.streamNaive(LayerSource.of(m.model()), s, h);
+            q = m.streamed("int8", src -> Int8Models.streamNaive(src, s, h)); // layer by layer from the checkpoint
         } else {
             Float a = AlphaSpec.single(alpha);
             Windows w = calib.windows(m.tokenizer());
