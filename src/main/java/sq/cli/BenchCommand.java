@@ -108,7 +108,7 @@ final class BenchCommand implements Callable<Integer> {
                 quantizedCheckpoint = true;
                 model = h.real(m.model());
             } else {
-                model = int8 ? m.streamed("int8", src -> Int8Models.streamNaive(src, s, h)) : m.model();
+                model = int8 ? m.streamed("int8", src -> Int8Models.streamNaive(src, s, h)) : m.fp32Engine();
             }
         }
         if (int8) HeapTrim.afterInt8Build(); // the int8 engine's footprint: see there

@@ -58,7 +58,7 @@ final class EngineOptions {
         if (!int8()) {
             if (calib.given()) throw new InputException("--calib only applies to --engine int8");
             head.requireUnsetFor("fp32");
-            return new Transformer(m.model());
+            return new Transformer(m.fp32Engine()); // bf16 linears stay in the mapped file
         }
         Scheme s = Scheme.parse(scheme);
         HeadPrecision h = head.precision();

@@ -117,6 +117,24 @@ final class LoadedModel {
     }
 
     /**
+     * The model for the fp32 engine: as {@link #model()}, except that a float Hugging Face folder's BF16 linear weights
+     * stay in the mapped file ({@link sq.model.Bf16Linear}, widened on use, same results bit for bit), so resident
+     * memory is about the file size rather than twice it. The checkpoint then stays mapped for the life of the process.
+     */
+    Model fp32Engine() {
+        if (model != null) return model;
+        Checkpoint ckpt = Checkpoint.open(path); // not closed: the model reads its weights from the mapping
+        try {
+            ModelLoader loader = new ModelLoader(ckpt).checkTensors().mapBf16Linears();
+            MemoryCheck.require(loader.config(), MemoryCheck.FP32_MAPPED_BF16, path);
+            return model = loader.load();
+        } catch (RuntimeException e) {
+            ckpt.close();
+            throw e;
+        }
+    }
+
+    /**
      * What {@code build} makes of this model's layers, read one at a time: straight from the mapped checkpoint when
      * the model is not loaded yet (the checkpoint is closed when build returns, so build must copy what it keeps),
      * else from the loaded model. Both give the same floats, so build's result is the same bit for bit.

@@ -47,6 +47,40 @@ public record TensorSlice(Path file, String name, DType dtype, long[] shape, Mem
         return out;
     }
 
+    /**
+     * This slice after checking, without copying it, that every value is finite (what {@link #toFloats} checks), for
+     * tensors used where they lie. F32, F16, BF16.
+     */
+    public TensorSlice requireFinite() {
+        long n = numel();
+        try {
+            for (long i = 0; i < n; i++) {
+                boolean bad = switch (dtype) {
+                    case BF16 -> (data.getAtIndex(I16_LE, i) & 0x7f80) == 0x7f80;
+                    case F16 -> (data.getAtIndex(I16_LE, i) & 0x7c00) == 0x7c00;
+                    case F32 -> (data.getAtIndex(F32_LE, i) != data.getAtIndex(F32_LE, i)) || Float.isInfinite(data.getAtIndex(F32_LE, i));
+                    default -> throw InputException.of(file, "tensor '" + name + "' has dtype " + dtype + ", expected a float type");
+                };
+                if (bad) {
+                    float v = toFloatAt(i);
+                    throw InputException.of(file, "tensor '" + name + "' has " + v + " at flat index " + i + " (position "
+                            + Arrays.toString(position(shape, i)) + " of shape " + Arrays.toString(shape) + "); the weights are corrupt");
+                }
+            }
+        } catch (InternalError e) {
+            throw readFault(e);
+        }
+        return this;
+    }
+
+    private float toFloatAt(long i) {
+        return switch (dtype) {
+            case BF16 -> Float.intBitsToFloat((data.getAtIndex(I16_LE, i) & 0xffff) << 16);
+            case F16 -> Float.float16ToFloat(data.getAtIndex(I16_LE, i));
+            default -> data.getAtIndex(F32_LE, i);
+        };
+    }
+
     /** Index of the first NaN or infinity, or -1. */
     public static int firstNonFinite(float[] a) {
         int any = 0;
