@@ -126,7 +126,10 @@ final class LoadedModel {
         Checkpoint ckpt = Checkpoint.open(path); // not closed: the model reads its weights from the mapping
         try {
             ModelLoader loader = new ModelLoader(ckpt).checkTensors().mapBf16Linears();
-            MemoryCheck.require(loader.config(), MemoryCheck.FP32_MAPPED_BF16, path);
+            // the heap holds the linears only when they are not bf16 (judged by layer 0's first linear)
+            String first = config.layers() == 0 ? null : config.linearShapes(0).getFirst().name() + ".weight";
+            boolean bf16 = first != null && ckpt.has(first) && ckpt.get(first).dtype() == sq.io.DType.BF16;
+            MemoryCheck.require(loader.config(), bf16 ? MemoryCheck.FP32_MAPPED_BF16 : "fp32", path);
             return model = loader.load();
         } catch (RuntimeException e) {
             ckpt.close();
