@@ -24,7 +24,7 @@ import java.util.concurrent.Callable;
 @Command(name = "bench", mixinStandardHelpOptions = true,
         description = {"Prefill and decode speed, with the memory bandwidth measured in the same run.",
                 "After four full-size warm-up prefills and 16 decode steps, prefill is the fastest of 4 timed runs; decode follows the last.",
-                "Decode is reported as a share of the bandwidth bound: bandwidth / bytes of weights read per token, with the",
+                "Decode is reported as a share of the bandwidth bound: bandwidth / bytes of weights read per token (of a mixture of experts: the ACTIVE ones, router + top-k experts), with the",
                 "higher of two bandwidth probes (before the prefills and right after the decode)."})
 final class BenchCommand implements Callable<Integer> {
     static final class Source {
@@ -125,7 +125,8 @@ final class BenchCommand implements Callable<Integer> {
                     .put("prefill_gflop_s", r.prefillGflops()).put("bandwidth_gb_s", r.bandwidthGbS())
                     .put("bandwidth_before_gb_s", r.bandwidthBeforeGbS()).put("bandwidth_after_gb_s", r.bandwidthAfterGbS())
                     .put("decode_bytes_per_token", r.decodeBytesPerToken()).put("decode_bound_tok_s", r.decodeBoundTokS())
-                    .put("decode_share_of_bound", r.decodeShareOfBound()).put("peak_rss_bytes", r.peakRssBytes());
+                    .put("decode_share_of_bound", r.decodeShareOfBound()).put("peak_rss_bytes", r.peakRssBytes())
+                    .put("all_weight_bytes", Bench.allWeightBytes(model));
             System.out.println(o);
         } else {
             System.out.printf("model            %s (%s, %d threads)%n", name, int8 ? "int8 " + schemeName + ", head " + h.id : "fp32", r.threads());
@@ -134,6 +135,10 @@ final class BenchCommand implements Callable<Integer> {
             System.out.printf("bandwidth        %.1f GB/s (probes before prefill / after decode: %.1f / %.1f) -> decode bound %.2f tok/s (%.2f GB/token)%n",
                     r.bandwidthGbS(), r.bandwidthBeforeGbS(), r.bandwidthAfterGbS(), r.decodeBoundTokS(), r.decodeBytesPerToken() / 1e9);
             System.out.printf("decode / bound   %.0f%%%n", 100 * r.decodeShareOfBound());
+            var moe = model.config().block().moe();
+            if (moe != null)
+                System.out.printf("mixture          the bound counts the ACTIVE weights: router + top-%d of %d experts per layer, %.1f of %.1f MB%n",
+                        moe.topK(), moe.experts(), r.decodeBytesPerToken() / 1e6, Bench.allWeightBytes(model) / 1e6);
             System.out.printf("peak RSS         %.2f GB%n", r.peakRssBytes() / 1e9);
         }
         return 0;

@@ -33,7 +33,7 @@ final class CalibrationOptions {
                     + "expert's gate/up, folded into the norm (SmoothQuant's Mixtral rule); attention: attention only "
                     + "(llm-compressor's rule); per-expert: each expert its own s from the tokens routed to it, 1/s applied "
                     + "as its input rows are gathered. The router stays fp32 and exact in all three.",
-                    "eval: a list (default: all three); quantize and the int8 engine: one (default: attention)."})
+                    "eval: a list (default: all three); quantize and the int8 engine: one (default: reference; docs/MOE.md says why)."})
     java.util.List<String> moeSmoothing;
 
     /** The --moe-smoothing policies: all three by default where several may be compared, else the one default. */

@@ -7,6 +7,7 @@ import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import sq.eval.EvalTable;
 import sq.eval.Windows;
+import sq.inspect.OutlierTwin;
 import sq.io.InputException;
 import sq.model.LayerSource;
 import sq.io.Json;
@@ -58,6 +59,13 @@ final class EvalCommand implements Callable<Integer> {
             description = "Use saved calibration statistics (from ./sq calibrate) instead of calibrating.")
     Path actScales;
 
+    @Option(names = "--outlier-twin", split = ",", paramLabel = "CHANNELS",
+            description = {"Evaluate the model's outlier twin, built in memory: these hidden channels of every layer's "
+                    + "attention-input norm x32 and MLP-input norm x16, the input columns they feed (q/k/v; gate/up, or "
+                    + "a mixture's router and every expert's gate/up) divided by the same powers of two, so the fp32 "
+                    + "function is unchanged bit for bit (the fixtures' llama-8m-outliers recipe), e.g. 31,78,110."})
+    List<Integer> outlierTwin;
+
     @Option(names = "--json", description = "Print a JSON array of rows {method, alpha, weights, activations, bmm, ppl}.")
     boolean json;
 
@@ -71,6 +79,7 @@ final class EvalCommand implements Callable<Integer> {
         AlphaSpec alphas = AlphaSpec.parse(alpha);
         List<Scheme> schemeList = schemes.stream().map(Scheme::parse).toList();
         LoadedModel m = modelOptions.load().requireFloat();
+        if (outlierTwin != null) m = twin(m, outlierTwin);
         Windows calib = calibration.windows(m.tokenizer());
         Windows eval = Windows.of(m.tokenizer().encode(TextFiles.read(text)), window, 0, windows, text.toString());
         ActivationStats stats = actScales != null ? ActivationStats.load(actScales) : CalibrationOptions.calibrate(LayerSource.of(m.model()), calib);
@@ -80,6 +89,17 @@ final class EvalCommand implements Callable<Integer> {
         else if (csv) printCsv(rows);
         else printTable(rows);
         return 0;
+    }
+
+    private LoadedModel twin(LoadedModel m, List<Integer> channels) {
+        OutlierTwin t;
+        try {
+            t = OutlierTwin.of(m.model(), channels.stream().mapToInt(Integer::intValue).toArray(), 32f, 16f);
+        } catch (IllegalArgumentException e) {
+            throw new InputException("--outlier-twin: " + e.getMessage());
+        }
+        if (!common.quiet) System.err.println("sq: outlier twin: " + t.describe());
+        return new LoadedModel(m.path(), t.model(), m.tokenizer(), false);
     }
 
     /** Runs the table with a progress bar on a terminal, one log line per row otherwise (not both). */

@@ -4,6 +4,7 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import sq.io.InputException;
 import sq.serve.LoadGenerator;
+import sq.serve.LoadPlot;
 
 import java.net.URI;
 import java.util.List;
@@ -34,6 +35,9 @@ final class LoadtestCommand implements Callable<Integer> {
     @Option(names = "--vocab", defaultValue = "32000", description = "Prompt ids are drawn below this (default: ${DEFAULT-VALUE}).")
     int vocab;
 
+    @Option(names = "--plot", paramLabel = "FILE.png", description = "Also draw throughput and inter-token latency against concurrency.")
+    java.nio.file.Path plot;
+
     @Override
     public Integer call() throws Exception {
         if (promptTokens < 1 || maxTokens < 2 || vocab < 4) throw new InputException("--prompt-tokens >= 1, --max-tokens >= 2, --vocab >= 4");
@@ -48,8 +52,10 @@ final class LoadtestCommand implements Callable<Integer> {
         System.out.printf(Locale.ROOT, "model %s, prompt %d ids, output %d tokens (ignore_eos), streamed%n", m, promptTokens, maxTokens);
         System.out.println("streams  failed  aggregate tok/s  per stream tok/s  vs 1 stream  TTFT p50/p99 s   ITL p50/p99 ms   interval s");
         double single = Double.NaN;
+        List<LoadGenerator.Result> rows = new java.util.ArrayList<>();
         for (int n : levels) {
             LoadGenerator.Result r = g.run(n, promptTokens, maxTokens, vocab);
+            rows.add(r);
             if (n == 1) single = r.aggregateTokS();
             System.out.printf(Locale.ROOT, "%7d  %6d  %15.2f  %16.2f  %10.2fx  %6.2f / %6.2f  %6.0f / %6.0f  %10.1f%n", n, r.failed(),
                     r.aggregateTokS(), r.perStreamTokS(), r.aggregateTokS() / single, r.ttftP50(), r.ttftP99(), 1e3 * r.itlP50(),
@@ -57,6 +63,12 @@ final class LoadtestCommand implements Callable<Integer> {
         }
         System.out.printf(Locale.ROOT, "server peak RSS %.2f GB, KV pool %.1f MB%n", g.metric("sq_peak_rss_bytes") / 1e9,
                 g.metric("sq_kv_pool_bytes") / 1e6);
+        if (plot != null) {
+            LoadPlot.write(rows, "./sq serve: " + m + ", continuous batching on the int8 engine",
+                    String.format(Locale.ROOT, "prompt %d ids, %d tokens out (ignore_eos), streamed; aggregate over the interval where every stream decodes",
+                            promptTokens, maxTokens), plot);
+            System.out.println("plot: " + plot);
+        }
         return 0;
     }
 }

@@ -6,7 +6,13 @@ import picocli.CommandLine.Option;
 import sq.eval.Perplexity;
 import sq.eval.Windows;
 import sq.export.CompressedTensorsWriter;
+import sq.eval.Bench;
 import sq.io.AtomicOutput;
+import sq.io.Checkpoint;
+import sq.io.MemoryCheck;
+import sq.model.ModelLoader;
+import sq.quant.LayerPipeline;
+import sq.tokenizer.Tokenizer;
 import sq.io.InputException;
 import sq.model.LayerSource;
 import sq.model.Transformer;
@@ -21,7 +27,11 @@ import java.util.concurrent.Callable;
 
 @Command(name = "quantize", mixinStandardHelpOptions = true,
         description = {"Calibrates, smooths and quantizes a model, and writes a compressed-tensors W8A8 folder (what vLLM loads).",
-                "The input is never modified; the output folder appears only when complete."})
+                "The input is never modified; the output folder appears only when complete, and the free disk space it needs is checked first.",
+                "Hugging Face folders of dense models with a fixed --alpha stream one decoder layer at a time from the memory-mapped files "
+                        + "(calibrated, smoothed, quantized, written, released), so memory stays near one layer in fp32 plus the windows' "
+                        + "activations and the embeddings: an 8B model quantizes in about 3 GB. Mixture-of-experts models, --alpha auto, --text "
+                        + "and llama2.c files load the whole model in fp32."})
 final class QuantizeCommand implements Callable<Integer> {
     @Mixin
     ModelOptions modelOptions;
@@ -49,6 +59,10 @@ final class QuantizeCommand implements Callable<Integer> {
     @Option(names = "--windows", defaultValue = "40", description = "Evaluation windows for --text (default: ${DEFAULT-VALUE}).")
     int windows;
 
+    @Option(names = "--whole-model", hidden = true,
+            description = "Developers: load the whole model in fp32 instead of streaming it layer by layer (to compare).")
+    boolean wholeModel;
+
     @Override
     public Integer call() throws Exception {
         common.apply();
@@ -56,6 +70,14 @@ final class QuantizeCommand implements Callable<Integer> {
         Scheme s = Scheme.parse(scheme);
         AtomicOutput.checkNotInput(out, modelOptions.model, modelOptions.tokenizer, calibration.calib, text);
         AtomicOutput.checkTarget(out, force, true);
+        if (!wholeModel && text == null && Files.isDirectory(modelOptions.model)) {
+            try (Checkpoint ckpt = Checkpoint.open(modelOptions.model)) {
+                if (ModelLoader.quantization(ckpt) != null)
+                    throw InputException.of(modelOptions.model, "this checkpoint is already quantized (compressed-tensors); give the fp32 model it was made from");
+                ModelLoader source = new ModelLoader(ckpt).checkTensors();
+                if (LayerPipeline.streams(source.config(), a)) return streamed(source, a, s);
+            }
+        }
         LoadedModel m = modelOptions.load().requireFloat();
         Windows calib = calibration.windows(m.tokenizer());
         ActivationStats stats = CalibrationOptions.calibrate(LayerSource.of(m.model()), calib);
@@ -71,12 +93,43 @@ final class QuantizeCommand implements Callable<Integer> {
             System.out.printf("perplexity %.4f (fp32) -> %.4f (SmoothQuant %s, simulated)%n", before, after, s.name());
         }
         Path source = Files.isDirectory(m.path()) ? m.path() : null;
-        var provenance = new CompressedTensorsWriter.Provenance(m.path().getFileName().toString(),
+        CompressedTensorsWriter.requireSpace(m.model().config(), source, out);
+        var provenance = provenance(before, after);
+        AtomicOutput.writeDir(out, force, dir -> CompressedTensorsWriter.write(r, source, provenance, dir));
+        System.err.printf("sq: wrote %s; peak RSS %.2f GB%n", out, Bench.peakRss() / 1e9);
+        return 0;
+    }
+
+    /**
+     * One decoder layer at a time from the memory-mapped checkpoint: calibrated, smoothed, quantized and written to the
+     * output before the next is read (peak memory about one layer in fp32 plus the windows' activations).
+     */
+    private int streamed(ModelLoader source, float a, Scheme s) throws Exception {
+        var cfg = source.config();
+        MemoryCheck.require(MemoryCheck.estimateLayerwise(cfg, calibration.calibWindows, calibration.calibWindow), null, modelOptions.model);
+        Path tok = modelOptions.tokenizer != null ? modelOptions.tokenizer : modelOptions.model.resolve("tokenizer.json");
+        if (!Files.exists(tok)) throw InputException.of(tok, "tokenizer not found for model " + modelOptions.model + " (use --tokenizer)");
+        Windows calib = calibration.windows(Tokenizer.load(tok));
+        CompressedTensorsWriter.requireSpace(cfg, modelOptions.model, out);
+        if (!common.quiet) System.err.println("sq: calibrating, smoothing (alpha " + a + ") and quantizing (" + s.name() + ") one layer at a time");
+        var provenance = provenance(null, null);
+        int lanes = s.activations() == sq.quant.ActivationGranularity.PER_TENSOR_STATIC ? 2 : 1;
+        AtomicOutput.writeDir(out, force, dir -> {
+            CompressedTensorsWriter w = CompressedTensorsWriter.open(cfg, s, modelOptions.model, dir);
+            LayerPipeline.Result r;
+            try (Progress p = new Progress("quantize", (long) calib.count() * cfg.layers() * lanes)) {
+                r = LayerPipeline.run(source, calib, a, s, w, p::stepTo);
+            }
+            w.finish(r, provenance);
+        });
+        System.err.printf("sq: wrote %s; peak RSS %.2f GB%n", out, Bench.peakRss() / 1e9);
+        return 0;
+    }
+
+    private CompressedTensorsWriter.Provenance provenance(Double before, Double after) {
+        return new CompressedTensorsWriter.Provenance(modelOptions.model.getFileName().toString(),
                 calibration.calib.getFileName() + ", windows " + calibration.calibSkip + ".." + (calibration.calibSkip + calibration.calibWindows - 1)
                         + " of " + calibration.calibWindow + " tokens", calibration.calibWindows * calibration.calibWindow,
                 before, after, text == null ? null : text.getFileName().toString());
-        AtomicOutput.writeDir(out, force, dir -> CompressedTensorsWriter.write(r, source, provenance, dir));
-        System.err.println("sq: wrote " + out);
-        return 0;
     }
 }

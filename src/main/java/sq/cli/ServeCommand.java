@@ -8,7 +8,6 @@ import sq.engine.BlockPool;
 import sq.engine.Engine;
 import sq.engine.EngineConfig;
 import sq.io.InputException;
-import sq.io.Json;
 import sq.model.Model;
 import sq.model.ModelConfig;
 import sq.model.SyntheticModels;
@@ -18,6 +17,7 @@ import sq.quant.HeadPrecision;
 import sq.quant.Int8Models;
 import sq.quant.Scheme;
 import sq.serve.OpenAiServer;
+import sq.serve.ServedEncoder;
 import sq.serve.ServedModel;
 import sq.tokenizer.chat.ChatTemplate;
 import sq.tokenizer.chat.StopIds;
@@ -31,7 +31,7 @@ import java.util.concurrent.CountDownLatch;
 
 @Command(name = "serve", mixinStandardHelpOptions = true,
         description = {"Serve a model on the int8 engine with OpenAI's HTTP API: POST /v1/completions, POST /v1/chat/completions "
-                + "(stream: true for server-sent events), GET /v1/models, GET /health, GET /metrics (Prometheus).",
+                + "(stream: true for server-sent events), POST /v1/embeddings (with --embedding-model), GET /v1/models, GET /health, GET /metrics (Prometheus).",
                 "Requests are batched continuously: every step runs all active sequences together, each linear one int8 GEMM over "
                         + "the batch; a sequence's output does not depend on its batch mates. SIGTERM (Ctrl-C) finishes in-flight "
                         + "requests for up to --drain seconds, then cancels them."})
@@ -90,6 +90,11 @@ final class ServeCommand implements Callable<Integer> {
     @Mixin
     HeadOption head;
 
+    @Option(names = "--embedding-model", paramLabel = "NAME|PATH", description = "Also serve POST /v1/embeddings with a BERT encoder in int8 "
+            + "(naive W8A8: per-channel weights, per-token activations): minilm, bge-small (langchain4j's jars, from the class path or ~/.m2), "
+            + "or an .onnx file / folder with tokenizer.json (see docs/BERT.md).")
+    String embeddingModel;
+
     @Option(names = "--drain", defaultValue = "20", description = "Seconds in-flight requests get to finish on SIGTERM (default: ${DEFAULT-VALUE}).")
     int drain;
 
@@ -107,6 +112,12 @@ final class ServeCommand implements Callable<Integer> {
                     + "batch, so one request's output would depend on the others; use w8a8 or O1 (per token)");
         if (s.activations() == ActivationGranularity.PER_TENSOR_STATIC)
             throw new InputException("--scheme " + scheme + ": static scales need calibration; quantize with ./sq quantize and serve its output");
+        // the encoder first: a wrong --embedding-model fails before the decoder's (longer) quantization
+        ServedEncoder encoder = null;
+        if (embeddingModel != null) {
+            if (!common.quiet) System.err.println("sq: loading the encoder " + embeddingModel + " and quantizing it (w8a8) ...");
+            encoder = ServedEncoder.load(embeddingModel);
+        }
         HeadPrecision h = head.precision();
         Transformer tf;
         String id;
@@ -132,7 +143,7 @@ final class ServeCommand implements Callable<Integer> {
             }
             Set<Integer> eos = Files.isDirectory(m.path()) ? StopIds.of(m.path(), cfg.eosId()) : cfg.eosId() == null ? Set.of() : Set.of(cfg.eosId());
             Integer bos = cfg.bosId() != null && !cfg.bosId().equals(cfg.eosId()) ? cfg.bosId() : null;
-            ChatTemplate template = chatTemplate(tokenizer != null ? tokenizer : m.path());
+            ChatTemplate template = ServedModel.chatTemplateBeside(tokenizer != null ? tokenizer : m.path());
             if (template == null && !common.quiet)
                 System.err.println("sq: no chat template beside the tokenizer: chat prompts use the plain format \"role: content\\n...assistant:\"");
             served = e -> new ServedModel(id, e, m.tokenizer(), eos, bos, template);
@@ -151,7 +162,7 @@ final class ServeCommand implements Callable<Integer> {
         int budget = tokenBudget != null ? tokenBudget : Math.max(512, maxBatch);
         if (budget < maxBatch) throw new InputException("--token-budget must be at least --max-batch");
         Engine engine = new Engine(tf, new EngineConfig(maxBatch, budget, (int) blocks, maxQueue, context)).start();
-        OpenAiServer server = OpenAiServer.start(served.apply(engine), host, port, apiKey);
+        OpenAiServer server = OpenAiServer.start(served.apply(engine), encoder, host, port, apiKey);
         CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             System.err.println("sq serve: shutting down (in-flight requests get " + drain + " s)");
@@ -163,18 +174,10 @@ final class ServeCommand implements Callable<Integer> {
             stopped.countDown();
         }, "sq-serve-shutdown"));
         System.err.printf("sq serve: %s/v1 serving %s (int8 %s, head %s), max batch %d, token budget %d, context %d, KV pool %d blocks of %d "
-                        + "positions (%.1f MB)%s%n", server.url(), id, s.name(), h.id, maxBatch, budget, context, blocks, BlockPool.BLOCK,
-                blocks * blockBytes / 1e6, apiKey != null ? ", API key required" : "");
+                        + "positions (%.1f MB)%s%s%n", server.url(), id, s.name(), h.id, maxBatch, budget, context, blocks, BlockPool.BLOCK,
+                blocks * blockBytes / 1e6, encoder == null ? "" : ", embeddings with " + encoder.id() + " (" + encoder.dimensions() + " dims)",
+                apiKey != null ? ", API key required" : "");
         stopped.await();
         return 0;
-    }
-
-    /** The tokenizer's chat template where it has one; null where it has none (a broken one is an error). */
-    private static ChatTemplate chatTemplate(Path tok) {
-        Path dir = Files.isDirectory(tok) ? tok : tok.toAbsolutePath().getParent();
-        Path cfg = dir.resolve("tokenizer_config.json");
-        boolean has = Files.isRegularFile(dir.resolve("chat_template.jinja"))
-                || Files.isRegularFile(cfg) && Json.read(cfg).has("chat_template");
-        return has ? ChatTemplate.load(tok) : null;
     }
 }

@@ -4,6 +4,9 @@ package sq.engine;
  * KV memory as a fixed number of blocks of {@link #BLOCK} positions (vLLM's block manager): a sequence holds the
  * blocks of its whole reservation (prompt + max new tokens) from admission until it ends or is cancelled, so the
  * memory of all live caches never exceeds the pool and a running sequence never waits for memory (no preemption).
+ * The blocks are counted, not laid out: each admitted sequence gets its own contiguous {@link sq.model.KvCache} of
+ * reservation-many positions, which attention reads directly (no block table), and which becomes garbage when the
+ * sequence ends.
  * Thread-safe: the engine allocates and frees, anyone may read the counts.
  */
 public final class BlockPool {

@@ -8,6 +8,7 @@ import sq.model.Linear;
 import sq.model.LayerSource;
 import sq.quant.Calibrator;
 import sq.model.Model;
+import sq.model.Moe;
 import sq.model.ModelConfig;
 import sq.model.Sampler;
 import sq.model.Transformer;
@@ -96,20 +97,36 @@ public final class Bench {
 
     /**
      * Bytes of weights a decode step reads: every decoder linear and the head ({@link Linear#weightBytes}: int8 ones
-     * 1 byte per weight + scales, float ones 4); of the embeddings only one row, left out.
+     * 1 byte per weight + scales, float ones 4); of the embeddings only one row, left out. A mixture's layer counts its
+     * ACTIVE weights: the router and top-k of its experts (experts are of one size), plus any shared expert.
      */
     public static long weightBytes(Model m) {
-        long bytes = m.lmHead().weightBytes();
-        for (Layer l : m.layers())
-            for (Linear x : l.linears()) bytes += x.weightBytes();
-        return bytes;
+        return m.lmHead().weightBytes() + perLayer(m, Linear::weightBytes, true);
     }
 
-    /** Multiply-accumulates per token through all linears and the head. */
+    /** Bytes of all the weights, every expert counted (what the machine must hold). */
+    public static long allWeightBytes(Model m) {
+        return m.lmHead().weightBytes() + perLayer(m, Linear::weightBytes, false);
+    }
+
+    /** Multiply-accumulates per token through all linears (of a mixture: router, top-k experts, shared) and the head. */
     static long macs(Model m) {
-        long n = (long) m.lmHead().in() * m.lmHead().out();
-        for (Layer l : m.layers())
-            for (Linear x : l.linears()) n += (long) x.in() * x.out();
+        return (long) m.lmHead().in() * m.lmHead().out() + perLayer(m, x -> (long) x.in() * x.out(), true);
+    }
+
+    /** Sum of f over the decoder linears; active: of a mixture, the router plus topK / experts of its experts' sum. */
+    private static long perLayer(Model m, java.util.function.ToLongFunction<Linear> f, boolean active) {
+        long n = 0;
+        for (Layer l : m.layers()) {
+            for (Linear x : l.linears()) n += f.applyAsLong(x);
+            Moe moe = l.moe;
+            if (moe == null) continue;
+            n += f.applyAsLong(moe.router) + (moe.sharedGate == null ? 0 : f.applyAsLong(moe.sharedGate));
+            if (!active) continue;
+            long experts = 0;
+            for (int e = 0; e < moe.experts(); e++) experts += f.applyAsLong(moe.gate[e]) + f.applyAsLong(moe.up[e]) + f.applyAsLong(moe.down[e]);
+            n -= experts - experts * m.config().block().moe().topK() / moe.experts();
+        }
         return n;
     }
 

@@ -5,9 +5,11 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import sq.io.Checkpoint;
 import sq.io.DType;
+import sq.io.InputException;
 import sq.io.Json;
 import sq.io.SafetensorsWriter;
 import sq.model.Architecture;
+import sq.model.Embedding;
 import sq.model.DenseLinear;
 import sq.model.FloatEmbedding;
 import sq.model.Layer;
@@ -16,6 +18,8 @@ import sq.model.Model;
 import sq.model.ModelConfig;
 import sq.model.NormWeights;
 import sq.quant.ActivationGranularity;
+import sq.quant.ActivationStats;
+import sq.quant.LayerPipeline;
 import sq.quant.Quantizer;
 import sq.quant.Scheme;
 import sq.quant.SmoothQuant;
@@ -35,7 +39,7 @@ import java.util.Map;
  * checkpoint's dtype, plus smoothquant.json (what vLLM does not read) and a README. Deterministic: the same inputs
  * give byte-identical files.
  */
-public final class CompressedTensorsWriter {
+public final class CompressedTensorsWriter implements LayerPipeline.Sink {
     /** Shards are cut before they pass this size, as transformers' save_pretrained does. */
     static final long MAX_SHARD_BYTES = 2L << 30;
 
@@ -44,48 +48,130 @@ public final class CompressedTensorsWriter {
                              String evalText) {
     }
 
-    private CompressedTensorsWriter() {
+    /** The whole-model path: a SmoothQuant result in memory, through the same streaming writer. */
+    public static void write(SmoothQuant.Result r, Path sourceDir, Provenance provenance, Path dir) throws IOException {
+        Model m = r.smoothed();
+        MoeExport.refuseUnloadable(m);
+        CompressedTensorsWriter w = open(m.config(), r.scheme(), sourceDir, dir);
+        w.front(m.embed(), m.positions(), m.embedNorm(), m.projectIn(), m.projectOut());
+        for (int i = 0; i < m.layers().size(); i++) w.layer(i, m.layers().get(i), r.factors(), r.smoothedStats());
+        w.back(m.finalNorm(), m.lmHead());
+        w.finish(new LayerPipeline.Result(r.scheme(), r.stats(), r.smoothedStats(), r.alphas(), r.factors()), provenance);
+    }
+
+    private final ModelConfig cfg;
+    private final Scheme scheme;
+    private final Path sourceDir, dir;
+    private final ObjectNode config;
+    private final DType dtype;
+    private final List<String> ignore;
+    private final List<SafetensorsWriter> shards = new ArrayList<>();
+    /** Shards written so far, under temporary names until the count is known. */
+    private final List<Path> written = new ArrayList<>();
+
+    private CompressedTensorsWriter(ModelConfig cfg, Scheme scheme, Path sourceDir, Path dir) {
+        this.cfg = cfg;
+        this.scheme = scheme;
+        this.sourceDir = sourceDir;
+        this.dir = dir;
+        this.config = sourceDir != null ? (ObjectNode) Json.read(sourceDir.resolve("config.json")).deepCopy() : LlamaConfigJson.of(cfg);
+        this.dtype = dtypeOf(config);
+        this.ignore = ignored(cfg.architecture());
+        shards.add(newShard(0));
     }
 
     /**
-     * @param sourceDir   the original model folder (config.json, tokenizer and generation config copied), or null
-     *                    for models without one (llama2.c), whose config.json is generated
-     * @param dir         an empty folder to write into (callers use {@link sq.io.AtomicOutput})
+     * A writer that streams the tensors into dir as they come (front, each layer, back, then finish): a shard is
+     * written out when it is full, so memory holds one layer, not the model.
+     *
+     * @param sourceDir the original model folder (config.json, tokenizer and generation config copied), or null
+     *                  for models without one (llama2.c), whose config.json is generated
+     * @param dir       an empty folder to write into (callers use {@link sq.io.AtomicOutput})
      */
-    public static void write(SmoothQuant.Result r, Path sourceDir, Provenance provenance, Path dir) throws IOException {
-        Model m = r.smoothed();
-        ModelConfig cfg = m.config();
-        Architecture arch = cfg.architecture();
-        ObjectNode config = sourceDir != null ? (ObjectNode) Json.read(sourceDir.resolve("config.json")).deepCopy() : LlamaConfigJson.of(cfg);
-        DType dtype = dtypeOf(config);
-        MoeExport.refuseUnloadable(m);
-        List<String> ignore = ignored(arch);
-        ignore.addAll(MoeExport.ignored(m));
-        config.set("quantization_config", quantizationConfig(r.scheme(), ignore));
+    public static CompressedTensorsWriter open(ModelConfig cfg, Scheme scheme, Path sourceDir, Path dir) {
+        return new CompressedTensorsWriter(cfg, scheme, sourceDir, dir);
+    }
 
-        List<SafetensorsWriter> shards = new ArrayList<>();
-        shards.add(new SafetensorsWriter().metadata("format", "pt"));
-        Sink sink = new Sink(shards);
+    /**
+     * Bytes the output will take (int8 linears and their scales, everything else in dtype, one spooled shard on
+     * top), an upper estimate to check the free disk space against before anything is written.
+     */
+    public static long estimateBytes(ModelConfig cfg, DType dtype) {
         int D = cfg.block().embedDim();
-        sink.floats(arch.embedTokens() + ".weight", dtype, ((FloatEmbedding) m.embed()).table(), cfg.vocab(), D);
-        if (m.positions() != null)
-            sink.floats(arch.embedPositions() + ".weight", dtype, m.positions(), m.positions().length / cfg.hidden(), cfg.hidden());
-        if (m.embedNorm() != null) norm(sink, m.embedNorm(), dtype);
-        for (Linear p : new Linear[]{m.projectIn(), m.projectOut()}) if (p != null) floatLinear(sink, (DenseLinear) p, dtype);
-        boolean transposed = arch.transposedWeights();
-        for (int i = 0; i < m.layers().size(); i++) {
-            Layer l = m.layers().get(i);
-            // smoothed norms in float32: not representable in bf16/f16 without breaking the identity
-            for (NormWeights n : l.norms()) norm(sink, n, r.factors().containsKey(n.name()) ? DType.F32 : dtype);
-            for (Linear lin : l.linears()) linear(sink, (DenseLinear) lin, r, dtype, transposed);
-            if (l.moe != null) for (Linear g : MoeExport.gates(l.moe)) floatLinear(sink, (DenseLinear) g, r.factors().containsKey(l.mlpNorm.name()) ? DType.F32 : dtype);
-            if (l.sinks != null) sink.floats(arch.sinks(i), dtype, l.sinks, l.sinks.length);
-        }
-        if (m.finalNorm() != null) norm(sink, m.finalNorm(), dtype);
-        if (!cfg.tiedEmbeddings()) floatLinear(sink, (DenseLinear) m.lmHead(), dtype);
+        long floats = (long) cfg.vocab() * D * (cfg.tiedEmbeddings() ? 1 : 2);
+        if (cfg.architecture().embedPositions() != null)
+            floats += (long) (cfg.maxPositions() + cfg.block().positionOffset()) * cfg.hidden();
+        long int8 = 0, small = 0;
+        for (int i = 0; i < cfg.layers(); i++)
+            for (ModelConfig.LinearShape s : cfg.linearShapes(i)) {
+                int8 += (long) s.in() * s.out();
+                small += 4L * s.out() + 8L * s.in(); // scales, bias, norms (float32 where smoothed)
+            }
+        long total = floats * dtype.bytes + int8 + small;
+        return total + Math.min(total, MAX_SHARD_BYTES) + (1L << 20);
+    }
 
+    /**
+     * Fails, before anything is written, when the disk that will hold out has less free space than the output needs
+     * (sourceDir as for {@link #open}).
+     */
+    public static void requireSpace(ModelConfig cfg, Path sourceDir, Path out) throws IOException {
+        DType dtype = sourceDir != null ? dtypeOf(Json.read(sourceDir.resolve("config.json"))) : DType.F32;
+        long need = estimateBytes(cfg, dtype);
+        Path existing = out.toAbsolutePath();
+        while (existing != null && !Files.exists(existing)) existing = existing.getParent();
+        if (existing == null) return; // nothing of the path exists: creating the folder will report it
+        long free = Files.getFileStore(existing).getUsableSpace();
+        if (free < need)
+            throw InputException.of(out, String.format(Locale.ROOT, "the output needs about %.2f GB of free disk space, only %.2f GB is free there",
+                    need / 1e9, free / 1e9));
+    }
+
+    /** Embeddings and what comes before the decoder layers. */
+    @Override
+    public void front(Embedding embed, float[] positions, NormWeights embedNorm, Linear projectIn, Linear projectOut) throws IOException {
+        Architecture arch = cfg.architecture();
+        int D = cfg.block().embedDim();
+        floats(arch.embedTokens() + ".weight", dtype, ((FloatEmbedding) embed).table(), cfg.vocab(), D);
+        if (positions != null) floats(arch.embedPositions() + ".weight", dtype, positions, positions.length / cfg.hidden(), cfg.hidden());
+        if (embedNorm != null) norm(embedNorm, dtype);
+        for (Linear p : new Linear[]{projectIn, projectOut}) if (p != null) floatLinear((DenseLinear) p, dtype);
+    }
+
+    /**
+     * Decoder layer i, smoothed: int8 linears, norms in float32 where smoothed (factors has their name).
+     *
+     * @param smoothedStats static input scales (static schemes) of the smoothed model
+     */
+    @Override
+    public void layer(int i, Layer l, Map<String, float[]> factors, ActivationStats smoothedStats) throws IOException {
+        Architecture arch = cfg.architecture();
+        boolean transposed = arch.transposedWeights();
+        // smoothed norms in float32: not representable in bf16/f16 without breaking the identity
+        for (NormWeights n : l.norms()) norm(n, factors.containsKey(n.name()) ? DType.F32 : dtype);
+        for (Linear lin : l.linears()) linear((DenseLinear) lin, smoothedStats, transposed);
+        if (l.moe != null) {
+            MoeExport.refuseUnloadable(l);
+            for (Linear g : MoeExport.gates(l.moe)) {
+                floatLinear((DenseLinear) g, factors.containsKey(l.mlpNorm.name()) ? DType.F32 : dtype);
+                ignore.add(g.name());
+            }
+        }
+        if (l.sinks != null) floats(arch.sinks(i), dtype, l.sinks, l.sinks.length);
+    }
+
+    /** The final norm and an untied lm_head (ignored when tied). */
+    @Override
+    public void back(NormWeights finalNorm, Linear lmHead) throws IOException {
+        if (finalNorm != null) norm(finalNorm, dtype);
+        if (!cfg.tiedEmbeddings()) floatLinear((DenseLinear) lmHead, dtype);
+    }
+
+    /** The last shard, the index, config.json with its quantization_config, the copied files, smoothquant.json, README. */
+    public void finish(LayerPipeline.Result r, Provenance provenance) throws IOException {
+        config.set("quantization_config", quantizationConfig(scheme, ignore));
         Files.writeString(dir.resolve("config.json"), Json.MAPPER.writerWithDefaultPrettyPrinter().writeValueAsString(config) + "\n");
-        writeShards(shards, dir);
+        writeShards();
         if (sourceDir != null)
             for (String f : new String[]{"tokenizer.json", "tokenizer_config.json", "special_tokens_map.json", "generation_config.json",
                     "tokenizer.model", "vocab.json", "merges.txt"})
@@ -134,64 +220,73 @@ public final class CompressedTensorsWriter {
      * An int8 linear: weight [out, in] ([in, out] where the architecture stores it so, GPT-2's Conv1D), its scales, the
      * static input scale, the bias.
      */
-    private static void linear(Sink sink, DenseLinear d, SmoothQuant.Result r, DType dtype, boolean transposed) {
-        Scheme s = r.scheme();
+    private void linear(DenseLinear d, ActivationStats smoothedStats, boolean transposed) throws IOException {
+        Scheme s = scheme;
         Quantizer.Int8Weights q = Quantizer.int8(d.weight(), d.out(), d.in(), s.weights(), s.groupSize());
         String p = d.name() + ".";
-        if (transposed) sink.add(p + "weight", DType.I8, Quantizer.transpose(q.q(), d.out(), d.in()), d.in(), d.out());
-        else sink.add(p + "weight", DType.I8, q.q(), d.out(), d.in());
+        if (transposed) add(p + "weight", DType.I8, Quantizer.transpose(q.q(), d.out(), d.in()), d.in(), d.out());
+        else add(p + "weight", DType.I8, q.q(), d.out(), d.in());
         switch (s.weights()) {
-            case PER_TENSOR -> sink.floats(p + "weight_scale", DType.F32, q.scales(), 1);
-            case PER_CHANNEL -> sink.floats(p + "weight_scale", DType.F32, q.scales(), d.out(), 1);
-            case PER_GROUP -> sink.floats(p + "weight_scale", DType.F32, q.scales(), d.out(), q.groupsPerRow());
+            case PER_TENSOR -> floats(p + "weight_scale", DType.F32, q.scales(), 1);
+            case PER_CHANNEL -> floats(p + "weight_scale", DType.F32, q.scales(), d.out(), 1);
+            case PER_GROUP -> floats(p + "weight_scale", DType.F32, q.scales(), d.out(), q.groupsPerRow());
         }
         if (s.activations() == ActivationGranularity.PER_TENSOR_STATIC)
-            sink.floats(p + "input_scale", DType.F32, new float[]{Quantizer.scale(r.smoothedStats().get(d.name()).inputMax())}, 1);
-        if (d.bias() != null) sink.floats(p + "bias", dtype, d.bias(), d.out());
+            floats(p + "input_scale", DType.F32, new float[]{Quantizer.scale(smoothedStats.get(d.name()).inputMax())}, 1);
+        if (d.bias() != null) floats(p + "bias", dtype, d.bias(), d.out());
     }
 
-    private static void floatLinear(Sink sink, DenseLinear d, DType dtype) {
-        sink.floats(d.name() + ".weight", dtype, d.weight(), d.out(), d.in());
-        if (d.bias() != null) sink.floats(d.name() + ".bias", dtype, d.bias(), d.out());
+    private void floatLinear(DenseLinear d, DType dtype) throws IOException {
+        floats(d.name() + ".weight", dtype, d.weight(), d.out(), d.in());
+        if (d.bias() != null) floats(d.name() + ".bias", dtype, d.bias(), d.out());
     }
 
-    private static void norm(Sink sink, NormWeights n, DType dtype) {
-        sink.floats(n.name() + ".weight", dtype, n.weight(), n.weight().length);
-        if (n.bias() != null) sink.floats(n.name() + ".bias", dtype, n.bias(), n.bias().length);
+    private void norm(NormWeights n, DType dtype) throws IOException {
+        floats(n.name() + ".weight", dtype, n.weight(), n.weight().length);
+        if (n.bias() != null) floats(n.name() + ".bias", dtype, n.bias(), n.bias().length);
     }
 
-    /** Appends tensors to the current shard, starting a new one before it would pass the limit. */
-    private record Sink(List<SafetensorsWriter> shards) {
-        void floats(String name, DType dtype, float[] v, long... shape) {
-            room((long) v.length * dtype.bytes).add(name, dtype, v, shape);
+    private void floats(String name, DType dtype, float[] v, long... shape) throws IOException {
+        room((long) v.length * dtype.bytes).add(name, dtype, v, shape);
+    }
+
+    private void add(String name, DType dtype, byte[] raw, long... shape) throws IOException {
+        room(raw.length).add(name, dtype, shape, raw);
+    }
+
+    /** The current shard, or a new one (the full one written out) before it would pass the limit. */
+    private SafetensorsWriter room(long bytes) throws IOException {
+        SafetensorsWriter last = shards.getLast();
+        if (last.dataBytes() > 0 && last.dataBytes() + bytes > MAX_SHARD_BYTES) {
+            Path part = dir.resolve(".shard-" + shards.size() + ".part");
+            last.write(part);
+            written.add(part);
+            last = newShard(shards.size());
+            shards.add(last);
         }
-
-        void add(String name, DType dtype, byte[] raw, long... shape) {
-            room(raw.length).add(name, dtype, shape, raw);
-        }
-
-        private SafetensorsWriter room(long bytes) {
-            SafetensorsWriter last = shards.getLast();
-            if (last.dataBytes() > 0 && last.dataBytes() + bytes > MAX_SHARD_BYTES) {
-                last = new SafetensorsWriter().metadata("format", "pt");
-                shards.add(last);
-            }
-            return last;
-        }
+        return last;
     }
 
-    private static void writeShards(List<SafetensorsWriter> shards, Path dir) throws IOException {
+    private SafetensorsWriter newShard(int k) {
+        return SafetensorsWriter.spooled(dir.resolve(".shard-" + (k + 1) + ".spool")).metadata("format", "pt");
+    }
+
+    /** The last shard, then the final names (model-0000K-of-0000N once N is known) and the index. */
+    private void writeShards() throws IOException {
         if (shards.size() == 1) {
             shards.getFirst().write(dir.resolve(Checkpoint.SINGLE));
             return;
         }
+        Path part = dir.resolve(".shard-" + shards.size() + ".part");
+        shards.getLast().write(part);
+        written.add(part);
         ObjectNode index = Json.MAPPER.createObjectNode();
         long total = shards.stream().mapToLong(SafetensorsWriter::dataBytes).sum();
         index.putObject("metadata").put("total_size", total);
         ObjectNode map = index.putObject("weight_map");
         for (int i = 0; i < shards.size(); i++) {
             String name = String.format(Locale.ROOT, "model-%05d-of-%05d.safetensors", i + 1, shards.size());
-            shards.get(i).write(dir.resolve(name));
+            Files.move(written.get(i), dir.resolve(name));
             for (String t : shards.get(i).names()) map.put(t, name);
         }
         Files.writeString(dir.resolve(Checkpoint.INDEX), Json.MAPPER.writerWithDefaultPrettyPrinter().writeValueAsString(index) + "\n");
@@ -206,7 +301,7 @@ public final class CompressedTensorsWriter {
         };
     }
 
-    private static ObjectNode extras(SmoothQuant.Result r) {
+    private static ObjectNode extras(LayerPipeline.Result r) {
         ObjectNode o = Json.MAPPER.createObjectNode();
         o.put("method", "SmoothQuant (Xiao et al., arXiv 2211.10438)");
         o.put("scheme", r.scheme().name()).put("weights", r.scheme().weights().id).put("activations", r.scheme().activations().id)
@@ -232,7 +327,7 @@ public final class CompressedTensorsWriter {
         return o;
     }
 
-    private static String readme(SmoothQuant.Result r, Provenance p) {
+    private static String readme(LayerPipeline.Result r, Provenance p) {
         Map<String, Float> alphas = r.alphas();
         double min = alphas.values().stream().mapToDouble(Float::doubleValue).min().orElse(0);
         double max = alphas.values().stream().mapToDouble(Float::doubleValue).max().orElse(0);

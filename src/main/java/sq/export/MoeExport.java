@@ -23,21 +23,18 @@ final class MoeExport {
         return m.sharedGate == null ? List.of(m.router) : List.of(m.router, m.sharedGate);
     }
 
-    /** Module names compressed-tensors must leave unquantized. */
-    static List<String> ignored(Model m) {
-        List<String> l = new ArrayList<>();
-        for (Layer layer : m.layers()) if (layer.moe != null) for (Linear g : gates(layer.moe)) l.add(g.name());
-        return l;
-    }
-
     /**
      * Per-expert smoothing multiplies each expert's input by its own 1/s_e at run time, which compressed-tensors cannot
      * express (one input per expert block): refused rather than written wrong.
      */
     static void refuseUnloadable(Model m) {
-        for (Layer layer : m.layers())
-            if (layer.moe != null && (layer.moe.inputScale != null || layer.moe.sharedInputScale != null))
-                throw new InputException("--moe-smoothing per-expert cannot be exported to compressed-tensors (vLLM has no per-expert "
+        for (Layer layer : m.layers()) refuseUnloadable(layer);
+    }
+
+    /** Same, for one layer (the streamed writer's check). */
+    static void refuseUnloadable(Layer layer) {
+        if (layer.moe != null && (layer.moe.inputScale != null || layer.moe.sharedInputScale != null))
+            throw new InputException("--moe-smoothing per-expert cannot be exported to compressed-tensors (vLLM has no per-expert "
                         + "input vector); use reference or attention, or run it in sq's int8 engine");
     }
 }

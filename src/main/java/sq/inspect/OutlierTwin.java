@@ -16,7 +16,8 @@ import java.util.List;
  * norm that feeds gate/up (fc1) by kMlp, and the matching input columns of those linears are divided by the same
  * factor. Scaling by a power of two is exact in float32 (barring overflow and subnormals), so the twin computes the
  * same function bit for bit, while its activations now carry k-times outlier channels sitting in the norm gain,
- * where real LLMs have theirs (the paper's Figure 4 premise). For norms of the form x * gain (+ bias): Llama, OPT.
+ * where real LLMs have theirs (the paper's Figure 4 premise). For norms of the form x * gain (+ bias): Llama, OPT, and
+ * the mixtures (Mixtral, Qwen MoE), whose MLP norm also feeds the router and every expert's gate/up.
  *
  * @param channels the hidden channels made outliers
  */
@@ -32,9 +33,19 @@ public record OutlierTwin(Model model, int[] channels, float kAttn, float kMlp) 
         int[] ch = channels.clone();
         List<Layer> layers = new ArrayList<>();
         for (Layer l : m.layers()) {
-            layers.add(new Layer(scale(l.attnNorm, ch, kAttn), l.qNorm, l.kNorm, scale(l.mlpNorm, ch, kMlp),
-                    columns(l.q, ch, kAttn), columns(l.k, ch, kAttn), columns(l.v, ch, kAttn), l.o,
-                    l.gate == null ? null : columns(l.gate, ch, kMlp), columns(l.up, ch, kMlp), l.down));
+            // the norm feeding the MLP also feeds a mixture's router, every expert's gate/up and the shared expert
+            List<Linear> attn = Arrays.asList(l.q, l.k, l.v), mlp = new ArrayList<>(Arrays.asList(l.gate, l.up));
+            if (l.moe != null) {
+                mlp.addAll(Arrays.asList(l.moe.gate));
+                mlp.addAll(Arrays.asList(l.moe.up));
+                mlp.addAll(Arrays.asList(l.moe.sharedGateProj, l.moe.sharedUp));
+            }
+            Layer t = l.map(n -> n == l.attnNorm ? scale(n, ch, kAttn) : n == l.mlpNorm ? scale(n, ch, kMlp) : n,
+                    x -> has(attn, x) ? columns(x, ch, kAttn) : has(mlp, x) ? columns(x, ch, kMlp) : x);
+            if (l.moe != null)
+                t.moe = t.moe.with(columns(l.moe.router, ch, kMlp), l.moe.sharedGate == null ? null : columns(l.moe.sharedGate, ch, kMlp),
+                        l.moe.inputScale, l.moe.sharedInputScale);
+            layers.add(t);
         }
         return new OutlierTwin(new Model(m.config(), m.embed(), m.positions(), layers, m.finalNorm(), m.lmHead()), ch, kAttn, kMlp);
     }
@@ -48,6 +59,11 @@ public record OutlierTwin(Model model, int[] channels, float kAttn, float kMlp) 
     public String describe() {
         return "hidden channels " + String.join(", ", Arrays.stream(channels).mapToObj(Integer::toString).toList())
                 + String.format(" of every layer's attention-input norm x%.0f and MLP-input norm x%.0f", kAttn, kMlp);
+    }
+
+    private static boolean has(List<Linear> list, Linear x) {
+        for (Linear y : list) if (y == x) return true;
+        return false;
     }
 
     private static NormWeights scale(NormWeights n, int[] channels, float k) {

@@ -24,22 +24,12 @@ public final class MemoryCheck {
     static final long MARGIN = 96 * MB;
     /** Tokens of one forward pass the buffers are sized for (evaluation windows are 256, prompts rarely longer). */
     public static final int DEFAULT_TOKENS = 512;
-    /**
-     * The fp32 engine on a checkpoint whose linears stay bf16 in the mapped file: the heap holds embeddings and norms
-     * as floats plus one widened matrix (the largest, for prefill); the mapped weights are outside the heap.
-     */
-    public static final String FP32_MAPPED_BF16 = "fp32 (bf16 weights mapped)";
 
     /** Engine name -> bytes its weights take in the heap for a config. Engines register here (see {@link #registerEngine}). */
     private static final Map<String, ToLongFunction<ModelConfig>> ENGINES = new LinkedHashMap<>();
 
     static {
         registerEngine("fp32", c -> 4 * weightCount(c));
-        registerEngine(FP32_MAPPED_BF16, c -> {
-            long head = c.tiedEmbeddings() ? 0 : (long) c.vocab() * c.hidden();
-            long largest = Math.max(head, Math.max((long) c.hidden() * c.intermediate(), (long) c.hidden() * c.qDim()));
-            return 4 * (weightCount(c) - linearCount(c) - head) + 4 * largest;
-        });
         // int8 engine: int8 decoder-layer linears (+ one float scale per output row, + packed copies' padding),
         // embeddings, norms and lm_head stay float32.
         registerEngine("int8", c -> {
@@ -158,8 +148,7 @@ public final class MemoryCheck {
         long bestBytes = e.weights();
         for (Map.Entry<String, ToLongFunction<ModelConfig>> en : ENGINES.entrySet()) {
             long w = en.getValue().applyAsLong(c);
-            // the mapped variant is what --engine fp32 does on bf16 checkpoints, not an --engine value of its own
-            if (!en.getKey().equals(e.engine()) && !en.getKey().equals(FP32_MAPPED_BF16) && w < bestBytes) {
+            if (!en.getKey().equals(e.engine()) && w < bestBytes) {
                 bestBytes = w;
                 best = en.getKey();
             }

@@ -39,7 +39,30 @@ public record TensorSlice(Path file, String name, DType dtype, long[] shape, Mem
      * naming the tensor, the flat index and the position, so corrupt weights never reach a perplexity.
      */
     public float[] toFloats() {
-        float[] out = toFloatsUnchecked();
+        return checkFinite(toFloatsUnchecked());
+    }
+
+    /**
+     * Same as {@link #toFloats}, and the tensor's mapped pages are dropped from the process's resident memory as they
+     * are converted (they stay in the page cache, so a later read costs no disk access): a layer-by-layer pipeline then
+     * holds the file pages of about one chunk, not of every tensor it has read.
+     */
+    public float[] toFloatsReleasing() {
+        int n = arrayLength();
+        float[] out = new float[n];
+        int chunk = RELEASE_CHUNK / dtype.bytes;
+        for (int i = 0; i < n; i += chunk) {
+            int m = Math.min(chunk, n - i);
+            convert(i, m, out);
+            if (data.isMapped()) data.asSlice((long) i * dtype.bytes, (long) m * dtype.bytes).unload();
+        }
+        return checkFinite(out);
+    }
+
+    /** Bytes converted between releases of mapped pages. */
+    private static final int RELEASE_CHUNK = 8 << 20;
+
+    private float[] checkFinite(float[] out) {
         int bad = firstNonFinite(out);
         if (bad >= 0)
             throw InputException.of(file, "tensor '" + name + "' has " + out[bad] + " at flat index " + bad + " (position "
@@ -105,21 +128,26 @@ public record TensorSlice(Path file, String name, DType dtype, long[] shape, Mem
     public float[] toFloatsUnchecked() {
         int n = arrayLength();
         float[] out = new float[n];
+        convert(0, n, out);
+        return out;
+    }
+
+    /** out[from, from + n) = elements [from, from + n) as floats. */
+    private void convert(int from, int n, float[] out) {
         try {
             switch (dtype) {
-                case F32 -> MemorySegment.copy(data, F32_LE, 0, out, 0, n);
+                case F32 -> MemorySegment.copy(data, F32_LE, (long) from * 4, out, from, n);
                 case F16 -> {
-                    for (int i = 0; i < n; i++) out[i] = Float.float16ToFloat(data.getAtIndex(I16_LE, i));
+                    for (int i = from; i < from + n; i++) out[i] = Float.float16ToFloat(data.getAtIndex(I16_LE, i));
                 }
                 case BF16 -> {
-                    for (int i = 0; i < n; i++) out[i] = Float.intBitsToFloat((data.getAtIndex(I16_LE, i) & 0xffff) << 16);
+                    for (int i = from; i < from + n; i++) out[i] = Float.intBitsToFloat((data.getAtIndex(I16_LE, i) & 0xffff) << 16);
                 }
                 default -> throw InputException.of(file, "tensor '" + name + "' has dtype " + dtype + ", expected a float type");
             }
         } catch (InternalError e) {
             throw readFault(e);
         }
-        return out;
     }
 
     /**

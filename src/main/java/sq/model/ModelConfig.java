@@ -43,10 +43,19 @@ public record ModelConfig(
 
     /** Number of parameters of the decoder (embeddings, layers, norms, head), for memory estimates and reports. */
     public long parameterCount() {
-        long perLayer = (long) hidden * qDim() + 2L * hidden * kvDim() + (long) qDim() * hidden
-                + (block.gated() ? 3L : 2L) * hidden * intermediate + 2L * hidden;
+        long attention = (long) hidden * qDim() + 2L * hidden * kvDim() + (long) qDim() * hidden + 2L * hidden;
+        long dense = (block.gated() ? 3L : 2L) * hidden * intermediate, n = 0;
+        MoeConfig moe = block.moe();
+        for (int l = 0; l < layers; l++) {
+            n += attention;
+            // a sparse layer: every expert's gate/up/down, the router, and a shared expert with its gate
+            if (moe != null && moe.sparseAt(l))
+                n += moe.experts() * (3L * hidden * moe.intermediate() + hidden)
+                        + (moe.sharedIntermediate() > 0 ? 3L * hidden * moe.sharedIntermediate() + hidden : 0);
+            else n += dense;
+        }
         long embed = (long) vocab * block.embedDim();
-        return layers * perLayer + embed + (tiedEmbeddings ? 0 : embed) + hidden;
+        return n + embed + (tiedEmbeddings ? 0 : embed) + hidden;
     }
 
     /** A linear's module name and its [out, in] shape. */

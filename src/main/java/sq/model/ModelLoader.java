@@ -196,13 +196,16 @@ public final class ModelLoader implements LayerSource {
         return cfg.tiedEmbeddings() ? embed.tiedHead(name) : linear(name, cfg.block().embedDim(), cfg.vocab());
     }
 
-    /** A float tensor, shape and dtype checked. */
+    /**
+     * A float tensor, shape and dtype checked; its mapped pages are released once converted, so reading a model layer
+     * by layer keeps about one layer of the file resident, not every page read so far.
+     */
     public float[] tensor(String name, long... shape) {
         if (!ckpt.has(name)) throw InputException.of(ckpt.dir(), "missing tensor '" + name + "' for " + cfg.architecture().name());
         TensorSlice t = ckpt.get(name).expectShape(shape);
         if (!t.dtype().isFloat())
             throw InputException.of(t.file(), "tensor '" + name + "' has dtype " + t.dtype() + "; only F32/F16/BF16 weights load as a float model");
-        return t.toFloats();
+        return t.toFloatsReleasing();
     }
 
     /** A norm's gain (and LayerNorm bias where present), or null for an absent module. */

@@ -26,7 +26,12 @@ public final class SyntheticModels implements LayerSource {
                     ", \"head_dim\": 256, \"hidden_activation\": \"gelu_pytorch_tanh\", \"query_pre_attn_scalar\": 256, "
                             + "\"attn_logit_softcapping\": 50.0, \"final_logit_softcapping\": 30.0, \"sliding_window\": 4096, "
                             + "\"layer_types\": " + alternating(26)),
-            "phi3-mini", llama("Phi3ForCausalLM", 3072, 32, 32, 32, 8192, 32064, 4096, 1e-5, 10000.0, false, ""));
+            "phi3-mini", llama("Phi3ForCausalLM", 3072, 32, 32, 32, 8192, 32064, 4096, 1e-5, 10000.0, false, ""),
+            // OLMoE-1B-7B's sizes (64 experts, top-8, softmax then top-k, not renormalized) in Qwen3-MoE's layout: the
+            // speed depends on the sizes only (OLMoE's q/k norm spans the whole projection, Qwen3's each head)
+            "olmoe-1b-7b", llama("Qwen3MoeForCausalLM", 2048, 16, 16, 16, 1024, 50304, 4096, 1e-5, 10000.0, false,
+                    ", \"head_dim\": 128, \"num_experts\": 64, \"num_experts_per_tok\": 8, \"moe_intermediate_size\": 1024, "
+                            + "\"norm_topk_prob\": false"));
 
     private static final Map<String, ModelConfig> SHAPES = new java.util.HashMap<>();
 
@@ -94,9 +99,29 @@ public final class SyntheticModels implements LayerSource {
         Map<String, Linear> l = new java.util.HashMap<>();
         int k = 0;
         for (ModelConfig.LinearShape s : cfg.linearShapes(i)) l.put(s.name(), linear(s.name(), s.in(), s.out(), base + k++));
-        return new Layer(ones(n.attnNorm(), h), ones(n.postAttnNorm(), h), ones(n.mlpNorm(), h), ones(n.postMlpNorm(), h),
+        Layer layer = new Layer(ones(n.attnNorm(), h), ones(n.postAttnNorm(), h), ones(n.mlpNorm(), h), ones(n.postMlpNorm(), h),
                 ones(n.qNorm(), cfg.qkNormWidth(false)), ones(n.kNorm(), cfg.qkNormWidth(true)), l.get(n.q()), l.get(n.k()),
                 l.get(n.v()), l.get(n.qkv()), l.get(n.o()), l.get(n.gate()), l.get(n.up()), l.get(n.gateUp()), l.get(n.down()));
+        MoeNames mn = cfg.architecture().moe(i);
+        if (mn != null) layer.moe = moe(mn, i);
+        return layer;
+    }
+
+    /** A sparse layer's router and experts (their tensors numbered apart from the dense ones: 1e6 per layer). */
+    private Moe moe(MoeNames n, int layer) {
+        MoeConfig c = cfg.block().moe();
+        int h = cfg.hidden(), E = c.experts(), I = c.intermediate(), t = 1_000_000 * (layer + 1);
+        Linear[] gate = new Linear[E], up = new Linear[E], down = new Linear[E];
+        for (int e = 0; e < E; e++) {
+            gate[e] = linear(n.expertGate(e), h, I, t++);
+            up[e] = linear(n.expertUp(e), h, I, t++);
+            down[e] = linear(n.expertDown(e), I, h, t++);
+        }
+        Linear router = linear(n.router(), h, E, t++);
+        if (n.shared() == null) return new Moe(router, null, gate, up, down, null, null, null, null, null);
+        int S = c.sharedIntermediate();
+        return new Moe(router, n.sharedGate() == null ? null : linear(n.sharedGate(), h, 1, t++), gate, up, down,
+                linear(n.sharedGateProj(), h, S, t++), linear(n.sharedUpProj(), h, S, t++), linear(n.sharedDownProj(), S, h, t), null, null);
     }
 
     @Override

@@ -69,27 +69,43 @@ public final class Calibrator implements LinearObserver {
      */
     public static ActivationStats calibrate(LayerSource source, Windows windows, IntConsumer progress) {
         ModelConfig cfg = source.config();
-        int T = windows.length(), n = windows.count();
-        float[][] hidden = new float[n][];
-        Transformer embedder = new Transformer(new Model(cfg, source.embed(), source.positions(), List.of(), null, null,
-                source.embedNorm(), source.projectIn(), null));
-        for (int w = 0; w < n; w++) hidden[w] = embedder.embed(windows.window(w), 0);
+        int n = windows.count();
+        float[][] hidden = embedWindows(cfg, source.embed(), source.positions(), source.embedNorm(), source.projectIn(), windows);
         // without the embedding table from here on: only the current layer is held
         Transformer tf = new Transformer(new Model(cfg, null, null, List.of(), null, null));
-        Set<String> bmmInputs = new HashSet<>();
-        for (int l = 0; l < cfg.layers(); l++) bmmInputs.addAll(cfg.architecture().layer(l).bmmInputs());
-        Calibrator c = new Calibrator(bmmInputs::contains, "window");
+        Calibrator c = forModel(cfg);
         tf.setObserver(c);
-        LayerCache cache = LayerCache.create(cfg, T, false);
+        LayerCache cache = LayerCache.create(cfg, windows.length(), false);
         for (int l = 0; l < cfg.layers(); l++) {
-            Layer layer = source.layer(l);
-            for (int w = 0; w < n; w++) {
-                c.at(windows.first() + w);
-                tf.runLayer(l, layer, hidden[w], T, cache, 0);
-                progress.accept(l * n + w + 1);
-            }
+            int done = l * n;
+            advance(tf, c, cache, l, source.layer(l), hidden, windows, w -> progress.accept(done + w));
         }
         return c.stats();
+    }
+
+    /** The windows embedded: [window][T * hidden], the input of decoder layer 0. */
+    static float[][] embedWindows(ModelConfig cfg, sq.model.Embedding embed, float[] positions, sq.model.NormWeights embedNorm,
+                                  Linear projectIn, Windows windows) {
+        float[][] hidden = new float[windows.count()][];
+        Transformer embedder = new Transformer(new Model(cfg, embed, positions, List.of(), null, null, embedNorm, projectIn, null));
+        for (int w = 0; w < hidden.length; w++) hidden[w] = embedder.embed(windows.window(w), 0);
+        return hidden;
+    }
+
+    /** A calibrator of a decoder model: outputs observed for the linears that feed the attention BMMs. */
+    static Calibrator forModel(ModelConfig cfg) {
+        Set<String> bmmInputs = new HashSet<>();
+        for (int l = 0; l < cfg.layers(); l++) bmmInputs.addAll(cfg.architecture().layer(l).bmmInputs());
+        return new Calibrator(bmmInputs::contains, "window");
+    }
+
+    /** Every window's hidden states through decoder layer l (in place), observed by c; progress gets the windows done. */
+    static void advance(Transformer tf, Calibrator c, LayerCache cache, int l, Layer layer, float[][] hidden, Windows windows, IntConsumer progress) {
+        for (int w = 0; w < hidden.length; w++) {
+            c.at(windows.first() + w);
+            tf.runLayer(l, layer, hidden[w], windows.length(), cache, 0);
+            progress.accept(w + 1);
+        }
     }
 
     @Override

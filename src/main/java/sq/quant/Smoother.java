@@ -5,6 +5,7 @@ import sq.model.DenseLinear;
 import sq.model.Layer;
 import sq.model.Linear;
 import sq.model.Model;
+import sq.model.ModelConfig;
 import sq.model.NormWeights;
 import sq.model.SmoothingGroup;
 
@@ -38,29 +39,35 @@ public final class Smoother {
      * in front of its linears: {@link sq.model.Architecture#smoothingNote}) comes back unchanged, with no factors.
      */
     public static Result smooth(Model model, ActivationStats stats, ToDoubleFunction<SmoothingGroup> alphaOf) {
-        var arch = model.architecture();
-        boolean unitOffset = model.config().block().norm() == Architecture.Norm.RMS_UNIT_OFFSET;
         List<Layer> layers = new ArrayList<>();
         Map<String, float[]> factors = new LinkedHashMap<>();
         Map<String, Float> alphas = new LinkedHashMap<>();
-        for (int l = 0; l < model.layers().size(); l++) {
-            Layer src = model.layers().get(l);
-            Map<String, NormWeights> norms = new HashMap<>();
-            Map<String, Linear> linears = new HashMap<>();
-            for (SmoothingGroup g : arch.smoothingGroups(l)) {
-                NormWeights norm = src.norm(g.norm());
-                List<DenseLinear> fcs = g.linears().stream().map(n -> dense(src.linear(n))).toList();
-                float alpha = (float) alphaOf.applyAsDouble(g);
-                float[] s = SmoothingFactor.compute(stats.channelMax(g.linears().getFirst()), alpha,
-                        fcs.stream().map(DenseLinear::weight).toArray(float[][]::new));
-                norms.put(g.norm(), divide(norm, s, unitOffset));
-                for (DenseLinear fc : fcs) linears.put(fc.name(), scaleColumns(fc, s));
-                factors.put(g.norm(), s);
-                alphas.put(g.norm(), alpha);
-            }
-            layers.add(src.map(n -> norms.getOrDefault(n.name(), n), x -> linears.getOrDefault(x.name(), x)));
-        }
+        for (int l = 0; l < model.layers().size(); l++)
+            layers.add(smoothLayer(model.config(), l, model.layers().get(l), stats, alphaOf, factors, alphas));
         return new Result(model.withLayers(layers), factors, alphas);
+    }
+
+    /**
+     * Decoder layer l smoothed (a new layer; src unchanged): what {@link #smooth} does to each layer, for pipelines that
+     * hold one layer at a time. The factors and alphas of its groups are added to the maps, keyed by norm name.
+     */
+    public static Layer smoothLayer(ModelConfig cfg, int l, Layer src, ActivationStats stats, ToDoubleFunction<SmoothingGroup> alphaOf,
+                                    Map<String, float[]> factors, Map<String, Float> alphas) {
+        boolean unitOffset = cfg.block().norm() == Architecture.Norm.RMS_UNIT_OFFSET;
+        Map<String, NormWeights> norms = new HashMap<>();
+        Map<String, Linear> linears = new HashMap<>();
+        for (SmoothingGroup g : cfg.architecture().smoothingGroups(l)) {
+            NormWeights norm = src.norm(g.norm());
+            List<DenseLinear> fcs = g.linears().stream().map(n -> dense(src.linear(n))).toList();
+            float alpha = (float) alphaOf.applyAsDouble(g);
+            float[] s = SmoothingFactor.compute(stats.channelMax(g.linears().getFirst()), alpha,
+                    fcs.stream().map(DenseLinear::weight).toArray(float[][]::new));
+            norms.put(g.norm(), divide(norm, s, unitOffset));
+            for (DenseLinear fc : fcs) linears.put(fc.name(), scaleColumns(fc, s));
+            factors.put(g.norm(), s);
+            alphas.put(g.norm(), alpha);
+        }
+        return src.map(n -> norms.getOrDefault(n.name(), n), x -> linears.getOrDefault(x.name(), x));
     }
 
     static NormWeights divide(NormWeights n, float[] s) {

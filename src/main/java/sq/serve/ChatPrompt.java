@@ -11,7 +11,7 @@ import java.util.List;
  * assistant's header at the end), or, for a model without one, in a plain format:
  * BOS "system: ...\nuser: ...\nassistant:" (each message "role: content\n", then "assistant:").
  */
-final class ChatPrompt {
+public final class ChatPrompt {
     private ChatPrompt() {
     }
 
@@ -47,7 +47,8 @@ final class ChatPrompt {
         return b.toString();
     }
 
-    static int[] ids(ServedModel m, List<ChatMessage> messages) {
+    /** The prompt ids of messages for m (which needs a tokenizer). */
+    public static int[] ids(ServedModel m, List<ChatMessage> messages) {
         if (m.tokenizer() == null)
             throw ApiException.invalid("messages", "model " + m.id() + " has no tokenizer (random weights of a --shape): "
                     + "use /v1/completions with a prompt of token ids");

@@ -21,13 +21,14 @@ import java.util.concurrent.ScheduledExecutorService;
  * OpenAI's HTTP API over an {@link sq.engine.Engine}, on the JDK's own HTTP server (com.sun.net.httpserver) with
  * one virtual thread per exchange: no dependency, and blocking code per request (each request waits on its token
  * queue) costs a virtual thread, not a platform one. Routes: POST /v1/completions, POST /v1/chat/completions,
- * GET /v1/models[/id], GET /health, GET /metrics. With an API key, /v1/* needs {@code Authorization: Bearer KEY}.
+ * POST /v1/embeddings (with an encoder), GET /v1/models[/id], GET /health, GET /metrics. With an API key, /v1/* needs {@code Authorization: Bearer KEY}.
  */
 public final class OpenAiServer implements AutoCloseable {
     /** Request bodies larger than this are refused (413). */
     static final int MAX_BODY = 16 << 20;
 
     private final ServedModel model;
+    private final ServedEncoder encoder; // or null: /v1/embeddings answers 400
     private final String apiKey;
     private final HttpServer http;
     private final ExecutorService threads = Executors.newVirtualThreadPerTaskExecutor();
@@ -38,17 +39,18 @@ public final class OpenAiServer implements AutoCloseable {
     });
     private final Metrics metrics = new Metrics();
 
-    private OpenAiServer(ServedModel model, String host, int port, String apiKey) throws IOException {
+    private OpenAiServer(ServedModel model, ServedEncoder encoder, String host, int port, String apiKey) throws IOException {
         this.model = model;
+        this.encoder = encoder;
         this.apiKey = apiKey;
         http = HttpServer.create(new InetSocketAddress(host, port), 1024);
         http.setExecutor(threads);
         http.createContext("/", this::route);
     }
 
-    /** Binds host:port (0: a free port) and starts answering. */
-    public static OpenAiServer start(ServedModel model, String host, int port, String apiKey) throws IOException {
-        OpenAiServer s = new OpenAiServer(model, host, port, apiKey);
+    /** Binds host:port (0: a free port) and starts answering; encoder (or null) serves /v1/embeddings. */
+    public static OpenAiServer start(ServedModel model, ServedEncoder encoder, String host, int port, String apiKey) throws IOException {
+        OpenAiServer s = new OpenAiServer(model, encoder, host, port, apiKey);
         s.http.start();
         return s;
     }
@@ -132,7 +134,8 @@ public final class OpenAiServer implements AutoCloseable {
             case "/v1/models" -> {
                 method(ex, "GET");
                 ObjectNode o = Json.MAPPER.createObjectNode().put("object", "list");
-                o.putArray("data").add(modelCard());
+                var data = o.putArray("data").add(modelCard());
+                if (encoder != null) data.add(encoderCard());
                 json(ex, 200, o);
                 return 200;
             }
@@ -141,12 +144,22 @@ public final class OpenAiServer implements AutoCloseable {
                 Params p = Params.parse(body(ex), path.equals("/v1/chat/completions"), model);
                 return new Completion(model, p, metrics, timer).run(ex, arrival);
             }
-            case "/v1/embeddings" -> throw new ApiException(400, "invalid_request_error", "model", "model_not_supported",
-                    "model " + model.id() + " is a decoder; this server does not serve embeddings");
+            case "/v1/embeddings" -> {
+                method(ex, "POST");
+                if (encoder == null)
+                    throw new ApiException(400, "invalid_request_error", "model", "model_not_supported",
+                            "model " + model.id() + " is a decoder; start the server with --embedding-model to serve embeddings");
+                json(ex, 200, Embeddings.run(encoder, body(ex)));
+                return 200;
+            }
             default -> {
                 if (path.startsWith("/v1/models/")) {
                     method(ex, "GET");
                     String id = path.substring("/v1/models/".length());
+                    if (encoder != null && id.equals(encoder.id())) {
+                        json(ex, 200, encoderCard());
+                        return 200;
+                    }
                     if (!id.equals(model.id()))
                         throw new ApiException(404, "invalid_request_error", "model", "model_not_found", "The model '" + id + "' does not exist");
                     json(ex, 200, modelCard());
@@ -166,6 +179,11 @@ public final class OpenAiServer implements AutoCloseable {
     private ObjectNode modelCard() {
         return Json.MAPPER.createObjectNode().put("id", model.id()).put("object", "model").put("created", 0).put("owned_by", "sq")
                 .put("max_model_len", model.engine().config().maxContext());
+    }
+
+    private ObjectNode encoderCard() {
+        return Json.MAPPER.createObjectNode().put("id", encoder.id()).put("object", "model").put("created", 0).put("owned_by", "sq")
+                .put("max_model_len", encoder.maxPositions());
     }
 
     private static void method(HttpExchange ex, String want) {

@@ -1,9 +1,12 @@
 package sq.serve;
 
 import sq.engine.Engine;
+import sq.io.Json;
 import sq.tokenizer.Tokenizer;
 import sq.tokenizer.chat.ChatTemplate;
 
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.Set;
 
 /**
@@ -19,6 +22,15 @@ import java.util.Set;
 public record ServedModel(String id, Engine engine, Tokenizer tokenizer, Set<Integer> eosIds, Integer bosId, ChatTemplate template) {
     public ServedModel {
         eosIds = Set.copyOf(eosIds);
+    }
+
+    /** The chat template beside a tokenizer (file or folder) where it has one; null where it has none (a broken one is an error). */
+    public static ChatTemplate chatTemplateBeside(Path tok) {
+        Path dir = Files.isDirectory(tok) ? tok : tok.toAbsolutePath().getParent();
+        Path cfg = dir.resolve("tokenizer_config.json");
+        boolean has = Files.isRegularFile(dir.resolve("chat_template.jinja"))
+                || Files.isRegularFile(cfg) && Json.read(cfg).has("chat_template");
+        return has ? ChatTemplate.load(tok) : null;
     }
 
     /** One token's text where the model has no tokenizer. */

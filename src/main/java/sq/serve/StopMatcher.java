@@ -4,23 +4,24 @@ import java.util.List;
 
 /**
  * Stop strings over streamed text: text is released only once no stop string can begin in it, and a match ends
- * the output just before the stop string (which is not returned, as OpenAI does).
+ * the output just before the stop string (which is not returned, as OpenAI does). Public for in-process callers
+ * (the langchain4j module).
  */
-final class StopMatcher {
+public final class StopMatcher {
     private final List<String> stops;
     private final StringBuilder held = new StringBuilder();
     private boolean stopped;
 
-    StopMatcher(List<String> stops) {
+    public StopMatcher(List<String> stops) {
         this.stops = stops;
     }
 
-    boolean stopped() {
+    public boolean stopped() {
         return stopped;
     }
 
     /** Adds text; returns what can be released now. */
-    String add(String text) {
+    public String add(String text) {
         if (stopped) return "";
         held.append(text);
         int cut = -1;
@@ -48,7 +49,7 @@ final class StopMatcher {
     }
 
     /** The rest at the end of the output (no stop string matched). */
-    String flush() {
+    public String flush() {
         String out = stopped ? "" : held.toString();
         held.setLength(0);
         return out;

@@ -38,9 +38,13 @@ final class TestServer implements AutoCloseable {
     final Engine engine;
     final OpenAiServer server;
 
-    TestServer(EngineConfig config, String apiKey) throws IOException {
+    TestServer(EngineConfig config, String apiKey, ServedEncoder encoder) throws IOException {
         engine = new Engine(new Transformer(INT8, true), config).start();
-        server = OpenAiServer.start(new ServedModel(MODEL, engine, TOK, Set.of(2), 1, null), "127.0.0.1", 0, apiKey);
+        server = OpenAiServer.start(new ServedModel(MODEL, engine, TOK, Set.of(2), 1, null), encoder, "127.0.0.1", 0, apiKey);
+    }
+
+    TestServer(EngineConfig config, String apiKey) throws IOException {
+        this(config, apiKey, null);
     }
 
     TestServer() throws IOException {
