@@ -42,7 +42,8 @@ final class BenchCommand implements Callable<Integer> {
 
     @Option(names = "--engine", defaultValue = "fp32", paramLabel = "fp32|int8",
             description = "fp32, or int8: naive W8A8 of the weights as they are (shapes: random weights quantized one layer at a "
-                    + "time, never held in fp32) (default: ${DEFAULT-VALUE}).")
+                    + "time, never held in fp32; float checkpoints: read and quantized one layer at a time; compressed-tensors folders: the int8 "
+                    + "weights they hold, as they are) (default: ${DEFAULT-VALUE}).")
     EngineOptions.Engine engine;
 
     @Option(names = "--scheme", defaultValue = "w8a8", description = "int8 engine scheme, dynamic: O1, O2, w8a8 (default: ${DEFAULT-VALUE}).")
@@ -87,6 +88,7 @@ final class BenchCommand implements Callable<Integer> {
         if (calibration) return calibration();
         String name;
         Model model;
+        boolean quantizedCheckpoint = false;
         boolean int8 = engine == EngineOptions.Engine.int8;
         Scheme s = Scheme.parse(scheme);
         if (!int8) head.requireUnsetFor("fp32");
@@ -99,17 +101,25 @@ final class BenchCommand implements Callable<Integer> {
             model = int8 ? Int8Models.streamNaive(src, s, h) : src.load();
         } else {
             name = source.model.toString();
-            Model fp = LoadedModel.load(source.model, null).model();
-            model = int8 ? Int8Models.streamNaive(LayerSource.of(fp), s, h) : fp;
+            LoadedModel m = LoadedModel.load(source.model, null);
+            if (m.quantized()) {
+                // a compressed-tensors folder runs the int8 weights it holds: never widened or quantized again
+                if (!int8) throw InputException.of(source.model, "this checkpoint is int8 (compressed-tensors); it runs on --engine int8");
+                quantizedCheckpoint = true;
+                model = h.real(m.model());
+            } else {
+                model = int8 ? m.streamed("int8", src -> Int8Models.streamNaive(src, s, h)) : m.fp32Engine();
+            }
         }
         if (int8) HeapTrim.afterInt8Build(); // the int8 engine's footprint: see there
         else System.gc(); // so peak RSS reflects the model, not garbage of its construction
         if (prompt + gen > model.config().maxPositions())
             throw new InputException("--prompt + --gen = " + (prompt + gen) + " exceeds the model's context of " + model.config().maxPositions());
-        Bench.Result r = Bench.run(new Transformer(model, int8 && s.bmm()), prompt, gen, common.quiet ? line -> { } : line -> System.err.println("sq: " + line));
+        String schemeName = quantizedCheckpoint ? "checkpoint" : s.name(); // a quantized checkpoint's own scheme, not --scheme
+        Bench.Result r = Bench.run(new Transformer(model, quantizedCheckpoint || int8 && s.bmm()), prompt, gen, common.quiet ? line -> { } : line -> System.err.println("sq: " + line));
         if (json) {
             ObjectNode o = Json.MAPPER.createObjectNode();
-            o.put("model", name).put("engine", engine.name()).put("scheme", int8 ? s.name() : null).put("head", int8 ? h.id : "fp32").put("threads", r.threads()).put("kernel", Int8Kernels.describe()).put("kernels", KernelInfo.describe())
+            o.put("model", name).put("engine", engine.name()).put("scheme", int8 ? schemeName : null).put("head", int8 ? h.id : "fp32").put("threads", r.threads()).put("kernel", Int8Kernels.describe()).put("kernels", KernelInfo.describe())
                     .put("prompt_tokens", prompt).put("gen_tokens", gen)
                     .put("prefill_tok_s", r.prefillTokS()).put("decode_tok_s", r.decodeTokS())
                     .put("prefill_gflop_s", r.prefillGflops()).put("bandwidth_gb_s", r.bandwidthGbS())
@@ -119,7 +129,7 @@ final class BenchCommand implements Callable<Integer> {
                     .put("all_weight_bytes", Bench.allWeightBytes(model));
             System.out.println(o);
         } else {
-            System.out.printf("model            %s (%s, %d threads)%n", name, int8 ? "int8 " + s.name() + ", head " + h.id : "fp32", r.threads());
+            System.out.printf("model            %s (%s, %d threads)%n", name, int8 ? "int8 " + schemeName + ", head " + h.id : "fp32", r.threads());
             System.out.printf("prefill          %.1f tok/s  (%d tokens, %.1f GFLOP/s)%n", r.prefillTokS(), prompt, r.prefillGflops());
             System.out.printf("decode           %.2f tok/s  (%d tokens)%n", r.decodeTokS(), gen);
             System.out.printf("bandwidth        %.1f GB/s (probes before prefill / after decode: %.1f / %.1f) -> decode bound %.2f tok/s (%.2f GB/token)%n",

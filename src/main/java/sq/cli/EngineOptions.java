@@ -58,14 +58,14 @@ final class EngineOptions {
         if (!int8()) {
             if (calib.given()) throw new InputException("--calib only applies to --engine int8");
             head.requireUnsetFor("fp32");
-            return new Transformer(m.model());
+            return new Transformer(m.fp32Engine()); // bf16 linears stay in the mapped file
         }
         Scheme s = Scheme.parse(scheme);
         HeadPrecision h = head.precision();
         Model q;
         if (!calib.given()) {
             if (!quiet) System.err.println("sq: int8 engine, naive W8A8 " + s.name() + " (no --calib: no smoothing), head " + h.id);
-            q = Int8Models.streamNaive(LayerSource.of(m.model()), s, h);
+            q = m.streamed("int8", src -> Int8Models.streamNaive(src, s, h)); // layer by layer from the checkpoint
         } else {
             Float a = AlphaSpec.single(alpha);
             Windows w = calib.windows(m.tokenizer());

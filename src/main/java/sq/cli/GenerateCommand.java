@@ -95,7 +95,7 @@ final class GenerateCommand implements Callable<Integer> {
     /** Shared with demo: prints the prompt, then each token as it is decoded; returns the stats. */
     static Generator.Stats generate(LoadedModel m, Transformer tf, String prompt, int maxTokens, Sampler sampler, Boolean bos,
                                     boolean stopAtEos, boolean report) {
-        ModelConfig cfg = m.model().config();
+        ModelConfig cfg = m.config();
         boolean addBos = bos != null ? bos : cfg.bosId() != null && !cfg.bosId().equals(cfg.eosId());
         int[] ids = m.tokenizer().encode(prompt);
         if (addBos) {
@@ -111,7 +111,7 @@ final class GenerateCommand implements Callable<Integer> {
     /** Prints {@code echo}, then each new token as it is decoded, until an eos id (if stopAtEos) or maxTokens. */
     private static Generator.Stats run(LoadedModel m, Transformer tf, int[] ids, String echo, int maxTokens, Sampler sampler,
                                        boolean stopAtEos, boolean report) {
-        ModelConfig cfg = m.model().config();
+        ModelConfig cfg = m.config();
         if (ids.length == 0) throw new InputException("the prompt is empty; give some text or --bos");
         if (ids.length >= cfg.maxPositions())
             throw new InputException("prompt of " + ids.length + " tokens does not fit the model's context of " + cfg.maxPositions());

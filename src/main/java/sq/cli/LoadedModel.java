@@ -5,46 +5,66 @@ import sq.io.Checkpoint;
 import sq.io.InputException;
 import sq.io.Llama2cReader;
 import sq.io.MemoryCheck;
+import sq.model.LayerSource;
 import sq.model.Model;
+import sq.model.ModelConfig;
 import sq.model.ModelLoader;
 import sq.model.Transformer;
 import sq.tokenizer.Tokenizer;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.function.Function;
 
 /**
  * A model and its tokenizer from what the user named: a Hugging Face folder (config.json, safetensors,
  * tokenizer.json) or a llama2.c .bin checkpoint (tokenizer: --tokenizer, else tok512.bin / tokenizer.bin beside it).
  * A compressed-tensors folder (./sq quantize output, or any int-quantized W8A8 checkpoint) loads as an int8 model.
- * Before any weight is converted, the memory the weights need is compared with the JVM's ({@link MemoryCheck}).
  *
- * @param quantized the checkpoint was int8 (compressed-tensors): it runs on the int8 engine
+ * <p>A float Hugging Face folder is checked (config and every tensor's header) but not converted until it is used:
+ * {@link #model()} loads it whole in fp32, {@link #streamed} hands its layers one at a time to a builder (the int8
+ * engine quantizes each as it is read), so a bf16 model never exists in fp32 as a whole on that path. Before any
+ * weight is converted, the memory the engine needs is compared with the JVM's ({@link MemoryCheck}).
  */
-record LoadedModel(Path path, Model model, Tokenizer tokenizer, boolean quantized) {
+final class LoadedModel {
+    private final Path path;
+    private final ModelConfig config;
+    private final Tokenizer tokenizer;
+    private final boolean quantized;
+    /** Loaded on first use for a float Hugging Face folder; at once otherwise. */
+    private Model model;
 
-    LoadedModel(Path path, Model model, Tokenizer tokenizer) {
-        this(path, model, tokenizer, false);
+    private LoadedModel(Path path, ModelConfig config, Model model, Tokenizer tokenizer, boolean quantized) {
+        this.path = path;
+        this.config = config;
+        this.model = model;
+        this.tokenizer = tokenizer;
+        this.quantized = quantized;
+    }
+
+    /** A model already in memory (e.g. built by a command), with its tokenizer. */
+    LoadedModel(Path path, Model model, Tokenizer tokenizer, boolean quantized) {
+        this(path, model.config(), model, tokenizer, quantized);
     }
 
     static LoadedModel load(Path path, Path tokenizerPath) {
         if (!Files.exists(path)) throw InputException.of(path, "no such file or folder");
         if (Files.isDirectory(path)) {
-            Model model;
+            Model model = null;
+            ModelConfig config;
             boolean quantized;
             try (Checkpoint ckpt = Checkpoint.open(path)) {
                 quantized = ModelLoader.quantization(ckpt) != null;
                 if (quantized) {
-                    MemoryCheck.require(ModelLoader.readConfig(ckpt), "int8", path);
+                    config = ModelLoader.readConfig(ckpt);
+                    MemoryCheck.require(config, "int8", path);
                     model = CompressedTensorsReader.load(ckpt).model();
                 } else {
-                    ModelLoader loader = new ModelLoader(ckpt).checkTensors(); // config and every tensor's header; nothing converted yet
-                    MemoryCheck.require(loader.config(), "fp32", path);
-                    model = loader.load();
+                    config = new ModelLoader(ckpt).checkTensors().config(); // config and every tensor's header; nothing converted yet
                 }
             }
             Path tok = tokenizerPath != null ? tokenizerPath : path.resolve("tokenizer.json");
-            return new LoadedModel(path, model, loadTokenizer(tok, path), quantized);
+            return new LoadedModel(path, config, model, loadTokenizer(tok, path), quantized);
         }
         if (path.getFileName().toString().endsWith(".bin")) {
             MemoryCheck.require(Llama2cReader.readConfig(path), "fp32", path);
@@ -62,7 +82,7 @@ record LoadedModel(Path path, Model model, Tokenizer tokenizer, boolean quantize
             if (tok == null)
                 throw InputException.of(path, "no tokenizer found beside this llama2.c checkpoint (looked for tok"
                         + model.config().vocab() + ".bin, tokenizer.bin); give one with --tokenizer");
-            return new LoadedModel(path, model, loadTokenizer(tok, path));
+            return new LoadedModel(path, model.config(), model, loadTokenizer(tok, path), false);
         }
         throw InputException.of(path, "not a model: give a Hugging Face model folder or a llama2.c .bin checkpoint");
     }
@@ -70,6 +90,70 @@ record LoadedModel(Path path, Model model, Tokenizer tokenizer, boolean quantize
     private static Tokenizer loadTokenizer(Path tok, Path model) {
         if (!Files.exists(tok)) throw InputException.of(tok, "tokenizer not found for model " + model + " (use --tokenizer)");
         return Tokenizer.load(tok);
+    }
+
+    Path path() {
+        return path;
+    }
+
+    ModelConfig config() {
+        return config;
+    }
+
+    Tokenizer tokenizer() {
+        return tokenizer;
+    }
+
+    /** The checkpoint was int8 (compressed-tensors): it runs on the int8 engine. */
+    boolean quantized() {
+        return quantized;
+    }
+
+    /** The whole model: fp32 for float checkpoints (loaded here on first use), int8 linears for quantized ones. */
+    Model model() {
+        if (model == null) {
+            try (Checkpoint ckpt = Checkpoint.open(path)) {
+                ModelLoader loader = new ModelLoader(ckpt).checkTensors();
+                MemoryCheck.require(loader.config(), "fp32", path);
+                model = loader.load();
+            }
+        }
+        return model;
+    }
+
+    /**
+     * The model for the fp32 engine: as {@link #model()}, except that a float Hugging Face folder's BF16 linear weights
+     * stay in the mapped file ({@link sq.model.Bf16Linear}, widened on use, same results bit for bit), so resident
+     * memory is about the file size rather than twice it. The checkpoint then stays mapped for the life of the process.
+     */
+    Model fp32Engine() {
+        if (model != null) return model;
+        Checkpoint ckpt = Checkpoint.open(path); // not closed: the model reads its weights from the mapping
+        try {
+            ModelLoader loader = new ModelLoader(ckpt).checkTensors().mapBf16Linears();
+            // checked as the whole model in fp32 heap, as before: the mapped bf16 weights need physical memory instead
+            // of heap, which the heap-only check cannot weigh yet (a memory plan that counts both is still to do)
+            MemoryCheck.require(loader.config(), "fp32", path);
+            return model = loader.load();
+        } catch (RuntimeException e) {
+            ckpt.close();
+            throw e;
+        }
+    }
+
+    /**
+     * What {@code build} makes of this model's layers, read one at a time: straight from the mapped checkpoint when
+     * the model is not loaded yet (the checkpoint is closed when build returns, so build must copy what it keeps),
+     * else from the loaded model. Both give the same floats, so build's result is the same bit for bit.
+     *
+     * @param engine the engine build makes, for the memory check ("int8")
+     */
+    Model streamed(String engine, Function<LayerSource, Model> build) {
+        if (model != null) return build.apply(LayerSource.of(model));
+        try (Checkpoint ckpt = Checkpoint.open(path)) {
+            MemoryCheck.require(config, engine, path);
+            return build.apply(new ModelLoader(ckpt).checkTensors());
+        }
     }
 
     /** For commands that quantize: refuses a checkpoint that already is. */
@@ -80,6 +164,6 @@ record LoadedModel(Path path, Model model, Tokenizer tokenizer, boolean quantize
 
     /** fp32 models as they are; int8 checkpoints with int8 attention (the BMMs of sq's presets). */
     Transformer transformer() {
-        return new Transformer(model, quantized);
+        return new Transformer(model(), quantized);
     }
 }

@@ -1,6 +1,10 @@
 package sq.io;
 
+import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.core.JsonToken;
 import com.fasterxml.jackson.databind.JsonNode;
+
+import java.io.IOException;
 
 import java.nio.file.Files;
 import java.nio.file.InvalidPathException;
@@ -48,6 +52,7 @@ public final class Checkpoint implements AutoCloseable {
             if (Files.exists(index)) {
                 JsonNode map = Json.read(index).get("weight_map");
                 if (map == null || !map.isObject()) throw InputException.of(index, "missing object 'weight_map'");
+                requireOneShardPerTensor(index);
                 Map<String, SafetensorsFile> shards = new HashMap<>();
                 Path home = dir.toAbsolutePath().normalize();
                 for (Iterator<Map.Entry<String, JsonNode>> it = map.fields(); it.hasNext(); ) {
@@ -84,6 +89,38 @@ public final class Checkpoint implements AutoCloseable {
             throw e;
         }
         return new Checkpoint(dir, config, Collections.unmodifiableList(files), byName);
+    }
+
+    /**
+     * The parsed tree keeps the last of two entries for one name, so a weight_map that names two different shards
+     * for one tensor would load whichever came last; it is refused instead (one pass over the tokens, no tree).
+     */
+    private static void requireOneShardPerTensor(Path index) {
+        try (JsonParser p = Json.MAPPER.createParser(index.toFile())) {
+            if (p.nextToken() != JsonToken.START_OBJECT) return;
+            while (p.nextToken() == JsonToken.FIELD_NAME) {
+                String field = p.currentName();
+                JsonToken t = p.nextToken();
+                if (!field.equals("weight_map") || t != JsonToken.START_OBJECT) {
+                    p.skipChildren();
+                    continue;
+                }
+                Map<String, String> seen = new HashMap<>();
+                while (p.nextToken() == JsonToken.FIELD_NAME) {
+                    String tensor = p.currentName();
+                    if (p.nextToken() != JsonToken.VALUE_STRING) {
+                        p.skipChildren();
+                        continue;
+                    }
+                    String shard = p.getText(), before = seen.put(tensor, shard);
+                    if (before != null && !before.equals(shard))
+                        throw InputException.of(index, "weight_map names two shards for tensor '" + tensor + "': '"
+                                + before + "' and '" + shard + "'");
+                }
+            }
+        } catch (IOException e) {
+            throw InputException.of(index, "cannot read: " + e.getMessage()); // Json.read parsed it just before
+        }
     }
 
     private static Path shardPath(Path home, String shardName) {

@@ -41,12 +41,15 @@ public final class SafetensorsFile implements AutoCloseable {
     private static final ObjectReader HEADER_READER = Json.MAPPER.reader().with(DeserializationFeature.FAIL_ON_READING_DUP_TREE_KEY);
 
     private final Path path;
+    /** File length when it was mapped: reading a mapped page past a later truncation faults (see {@link #get}). */
+    private final long mappedSize;
     private final Arena arena;
     private final Map<String, TensorSlice> tensors;
     private final Map<String, String> metadata;
 
-    private SafetensorsFile(Path path, Arena arena, Map<String, TensorSlice> tensors, Map<String, String> metadata) {
+    private SafetensorsFile(Path path, long mappedSize, Arena arena, Map<String, TensorSlice> tensors, Map<String, String> metadata) {
         this.path = path;
+        this.mappedSize = mappedSize;
         this.arena = arena;
         this.tensors = tensors;
         this.metadata = metadata;
@@ -170,7 +173,7 @@ public final class SafetensorsFile implements AutoCloseable {
                 throw InputException.of(path, "tensors '" + names.get((int) furthest[2]) + "' and '" + names.get((int) r[2]) + "' overlap");
             if (furthest == null || r[1] > furthest[1]) furthest = r;
         }
-        return new SafetensorsFile(path, arena, Collections.unmodifiableMap(tensors), Collections.unmodifiableMap(metadata));
+        return new SafetensorsFile(path, size, arena, Collections.unmodifiableMap(tensors), Collections.unmodifiableMap(metadata));
     }
 
     public Path path() {
@@ -189,10 +192,29 @@ public final class SafetensorsFile implements AutoCloseable {
         return tensors.containsKey(name);
     }
 
+    /**
+     * The tensor, after checking that the file still has the length it was mapped with: a file truncated by another
+     * process since then is named here, before any of its pages is read (a truncation after this check is caught
+     * where the data is read, see {@link TensorSlice}).
+     */
     public TensorSlice get(String name) {
         TensorSlice t = tensors.get(name);
         if (t == null) throw InputException.of(path, "missing tensor '" + name + "'");
+        requireUnchanged();
         return t;
+    }
+
+    /** Throws when the file's length differs from the mapped length (truncated or rewritten since it was opened). */
+    public void requireUnchanged() {
+        long now;
+        try {
+            now = Files.size(path);
+        } catch (IOException e) {
+            throw InputException.of(path, "was removed or became unreadable while in use: " + e.getMessage());
+        }
+        if (now != mappedSize)
+            throw InputException.of(path, "changed on disk while in use: " + now + " bytes now, " + mappedSize
+                    + " when it was opened (truncated or rewritten by another process?)");
     }
 
     @Override

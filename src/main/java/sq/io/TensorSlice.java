@@ -70,6 +70,40 @@ public record TensorSlice(Path file, String name, DType dtype, long[] shape, Mem
         return out;
     }
 
+    /**
+     * This slice after checking, without copying it, that every value is finite (what {@link #toFloats} checks), for
+     * tensors used where they lie. F32, F16, BF16.
+     */
+    public TensorSlice requireFinite() {
+        long n = numel();
+        try {
+            for (long i = 0; i < n; i++) {
+                boolean bad = switch (dtype) {
+                    case BF16 -> (data.getAtIndex(I16_LE, i) & 0x7f80) == 0x7f80;
+                    case F16 -> (data.getAtIndex(I16_LE, i) & 0x7c00) == 0x7c00;
+                    case F32 -> (data.getAtIndex(F32_LE, i) != data.getAtIndex(F32_LE, i)) || Float.isInfinite(data.getAtIndex(F32_LE, i));
+                    default -> throw InputException.of(file, "tensor '" + name + "' has dtype " + dtype + ", expected a float type");
+                };
+                if (bad) {
+                    float v = toFloatAt(i);
+                    throw InputException.of(file, "tensor '" + name + "' has " + v + " at flat index " + i + " (position "
+                            + Arrays.toString(position(shape, i)) + " of shape " + Arrays.toString(shape) + "); the weights are corrupt");
+                }
+            }
+        } catch (InternalError e) {
+            throw readFault(e);
+        }
+        return this;
+    }
+
+    private float toFloatAt(long i) {
+        return switch (dtype) {
+            case BF16 -> Float.intBitsToFloat((data.getAtIndex(I16_LE, i) & 0xffff) << 16);
+            case F16 -> Float.float16ToFloat(data.getAtIndex(I16_LE, i));
+            default -> data.getAtIndex(F32_LE, i);
+        };
+    }
+
     /** Index of the first NaN or infinity, or -1. */
     public static int firstNonFinite(float[] a) {
         int any = 0;
@@ -100,30 +134,48 @@ public record TensorSlice(Path file, String name, DType dtype, long[] shape, Mem
 
     /** out[from, from + n) = elements [from, from + n) as floats. */
     private void convert(int from, int n, float[] out) {
-        switch (dtype) {
-            case F32 -> MemorySegment.copy(data, F32_LE, (long) from * 4, out, from, n);
-            case F16 -> {
-                for (int i = from; i < from + n; i++) out[i] = Float.float16ToFloat(data.getAtIndex(I16_LE, i));
+        try {
+            switch (dtype) {
+                case F32 -> MemorySegment.copy(data, F32_LE, (long) from * 4, out, from, n);
+                case F16 -> {
+                    for (int i = from; i < from + n; i++) out[i] = Float.float16ToFloat(data.getAtIndex(I16_LE, i));
+                }
+                case BF16 -> {
+                    for (int i = from; i < from + n; i++) out[i] = Float.intBitsToFloat((data.getAtIndex(I16_LE, i) & 0xffff) << 16);
+                }
+                default -> throw InputException.of(file, "tensor '" + name + "' has dtype " + dtype + ", expected a float type");
             }
-            case BF16 -> {
-                for (int i = from; i < from + n; i++) out[i] = Float.intBitsToFloat((data.getAtIndex(I16_LE, i) & 0xffff) << 16);
-            }
-            default -> throw InputException.of(file, "tensor '" + name + "' has dtype " + dtype + ", expected a float type");
+        } catch (InternalError e) {
+            throw readFault(e);
         }
+    }
+
+    /**
+     * A read of a mapped page that is no longer backed by the file (truncated by another process after it was
+     * mapped) faults; the JVM turns that SIGBUS into this InternalError for Java-side segment reads, which becomes
+     * one line naming the file. Other internal errors pass through.
+     */
+    InputException readFault(InternalError e) {
+        if (e.getMessage() == null || !e.getMessage().contains("unsafe memory access")) throw e;
+        return InputException.of(file, "fault reading tensor '" + name + "': the file was truncated or rewritten while in use");
     }
 
     /** Integer values (I64, I32, I8, U8) as longs. */
     public long[] toLongs() {
         int n = arrayLength();
         long[] out = new long[n];
-        for (int i = 0; i < n; i++) {
-            out[i] = switch (dtype) {
-                case I64 -> data.getAtIndex(I64_LE, i);
-                case I32 -> data.getAtIndex(I32_LE, i);
-                case I8 -> data.get(ValueLayout.JAVA_BYTE, i);
-                case U8 -> data.get(ValueLayout.JAVA_BYTE, i) & 0xff;
-                default -> throw InputException.of(file, "tensor '" + name + "' has dtype " + dtype + ", expected an integer type");
-            };
+        try {
+            for (int i = 0; i < n; i++) {
+                out[i] = switch (dtype) {
+                    case I64 -> data.getAtIndex(I64_LE, i);
+                    case I32 -> data.getAtIndex(I32_LE, i);
+                    case I8 -> data.get(ValueLayout.JAVA_BYTE, i);
+                    case U8 -> data.get(ValueLayout.JAVA_BYTE, i) & 0xff;
+                    default -> throw InputException.of(file, "tensor '" + name + "' has dtype " + dtype + ", expected an integer type");
+                };
+            }
+        } catch (InternalError e) {
+            throw readFault(e);
         }
         return out;
     }
@@ -143,7 +195,11 @@ public record TensorSlice(Path file, String name, DType dtype, long[] shape, Mem
     public byte[] toBytes() {
         if (dtype != DType.I8 && dtype != DType.U8)
             throw InputException.of(file, "tensor '" + name + "' has dtype " + dtype + ", expected I8");
-        return data.toArray(ValueLayout.JAVA_BYTE);
+        try {
+            return data.toArray(ValueLayout.JAVA_BYTE);
+        } catch (InternalError e) {
+            throw readFault(e);
+        }
     }
 
     /** Checks the shape and names the tensor when it differs. */

@@ -25,6 +25,8 @@ public final class ModelLoader implements LayerSource {
     private final LinearReader linears;
 
     private boolean checked;
+    /** BF16 linear weights stay in the mapped file ({@link Bf16Linear}) instead of being widened into arrays. */
+    private boolean mapBf16;
 
     /** Reads config.json; the tensors are checked ({@link #checkTensors}) before the first one is converted. */
     public ModelLoader(Checkpoint ckpt) {
@@ -214,9 +216,23 @@ public final class ModelLoader implements LayerSource {
         return new NormWeights(module, tensor(module + ".weight", dim), b);
     }
 
+    /**
+     * Linears stored as BF16 (not transposed) load as {@link Bf16Linear}s over the mapped file: for the fp32 engine
+     * only (quantization and smoothing need {@link DenseLinear}s), and the checkpoint must stay open while they run.
+     */
+    public ModelLoader mapBf16Linears() {
+        mapBf16 = true;
+        return this;
+    }
+
     /** A float linear: module.weight [out, in] ([in, out] for GPT-2's Conv1D, transposed here) and module.bias [out] where present. */
     public Linear linear(String module, int in, int out) {
         String bias = module + ".bias";
+        if (mapBf16 && !cfg.architecture().transposedWeights() && ckpt.has(module + ".weight")
+                && ckpt.get(module + ".weight").dtype() == sq.io.DType.BF16) {
+            TensorSlice t = ckpt.get(module + ".weight").expectShape(out, in).requireFinite();
+            return new Bf16Linear(module, t.data(), ckpt.has(bias) ? tensor(bias, out) : null, in, out);
+        }
         float[] w;
         if (cfg.architecture().transposedWeights()) {
             float[] t = tensor(module + ".weight", in, out);
