@@ -259,11 +259,9 @@ public final class ModelLoader implements LayerSource {
         return ckpt.has(tensor) && ckpt.get(tensor).dtype() == sq.io.DType.BF16;
     }
 
-    /** A mapped tensor checked finite (as {@link #tensor} checks), its pages released after the check. */
+    /** A mapped tensor checked finite (as {@link #tensor} checks), its pages released as they are checked. */
     private TensorSlice mappedReleased(String name, long... shape) {
-        TensorSlice t = ckpt.get(name).expectShape(shape).requireFinite();
-        if (t.data().isMapped()) t.data().unload();
-        return t;
+        return ckpt.get(name).expectShape(shape).requireFiniteReleasing();
     }
 
     /** A float linear: module.weight [out, in] ([in, out] for GPT-2's Conv1D, transposed here) and module.bias [out] where present. */
