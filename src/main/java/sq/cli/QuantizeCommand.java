@@ -74,7 +74,7 @@ final class QuantizeCommand implements Callable<Integer> {
             try (Checkpoint ckpt = Checkpoint.open(modelOptions.model)) {
                 if (ModelLoader.quantization(ckpt) != null)
                     throw InputException.of(modelOptions.model, "this checkpoint is already quantized (compressed-tensors); give the fp32 model it was made from");
-                ModelLoader source = new ModelLoader(ckpt).checkTensors();
+                ModelLoader source = new ModelLoader(ckpt).mapBf16Ends().checkTensors();
                 if (LayerPipeline.streams(source.config(), a)) return streamed(source, a, s);
             }
         }
@@ -106,7 +106,8 @@ final class QuantizeCommand implements Callable<Integer> {
      */
     private int streamed(ModelLoader source, float a, Scheme s) throws Exception {
         var cfg = source.config();
-        MemoryCheck.require(MemoryCheck.estimateLayerwise(cfg, calibration.calibWindows, calibration.calibWindow), null, modelOptions.model);
+        MemoryCheck.require(MemoryCheck.estimateLayerwise(cfg, calibration.calibWindows, calibration.calibWindow,
+                source.heapTableBytes(), 2), null, modelOptions.model);
         Path tok = modelOptions.tokenizer != null ? modelOptions.tokenizer : modelOptions.model.resolve("tokenizer.json");
         if (!Files.exists(tok)) throw InputException.of(tok, "tokenizer not found for model " + modelOptions.model + " (use --tokenizer)");
         Windows calib = calibration.windows(Tokenizer.load(tok));

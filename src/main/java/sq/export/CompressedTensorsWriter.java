@@ -9,6 +9,8 @@ import sq.io.InputException;
 import sq.io.Json;
 import sq.io.SafetensorsWriter;
 import sq.model.Architecture;
+import sq.model.Bf16Embedding;
+import sq.model.Bf16Linear;
 import sq.model.Embedding;
 import sq.model.DenseLinear;
 import sq.model.FloatEmbedding;
@@ -26,6 +28,8 @@ import sq.quant.SmoothQuant;
 import sq.quant.WeightGranularity;
 
 import java.io.IOException;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -132,7 +136,9 @@ public final class CompressedTensorsWriter implements LayerPipeline.Sink {
     public void front(Embedding embed, float[] positions, NormWeights embedNorm, Linear projectIn, Linear projectOut) throws IOException {
         Architecture arch = cfg.architecture();
         int D = cfg.block().embedDim();
-        floats(arch.embedTokens() + ".weight", dtype, ((FloatEmbedding) embed).table(), cfg.vocab(), D);
+        String name = arch.embedTokens() + ".weight";
+        if (embed instanceof Bf16Embedding b) bf16(name, b.table(), cfg.vocab(), D);
+        else floats(name, dtype, ((FloatEmbedding) embed).table(), cfg.vocab(), D);
         if (positions != null) floats(arch.embedPositions() + ".weight", dtype, positions, positions.length / cfg.hidden(), cfg.hidden());
         if (embedNorm != null) norm(embedNorm, dtype);
         for (Linear p : new Linear[]{projectIn, projectOut}) if (p != null) floatLinear((DenseLinear) p, dtype);
@@ -164,8 +170,30 @@ public final class CompressedTensorsWriter implements LayerPipeline.Sink {
     @Override
     public void back(NormWeights finalNorm, Linear lmHead) throws IOException {
         if (finalNorm != null) norm(finalNorm, dtype);
-        if (!cfg.tiedEmbeddings()) floatLinear((DenseLinear) lmHead, dtype);
+        if (cfg.tiedEmbeddings()) return;
+        if (lmHead instanceof Bf16Linear b) {
+            bf16(b.name() + ".weight", b.weight(), b.out(), b.in());
+            if (b.bias() != null) floats(b.name() + ".bias", dtype, b.bias(), b.out());
+        } else {
+            floatLinear((DenseLinear) lmHead, dtype);
+        }
     }
+
+    /**
+     * A mapped BF16 tensor kept as it is: its bytes copied when the output is BF16 (bf16 -> fp32 -> bf16 is the
+     * identity, so these are the bytes the float path writes), else widened and stored as dtype.
+     */
+    private void bf16(String name, MemorySegment data, long... shape) throws IOException {
+        if (dtype == DType.BF16) {
+            room(data.byteSize()).add(name, DType.BF16, shape, data);
+            return;
+        }
+        float[] v = new float[Math.toIntExact(data.byteSize() / 2)];
+        for (int i = 0; i < v.length; i++) v[i] = Float.intBitsToFloat((data.getAtIndex(BF16_LE, i) & 0xffff) << 16);
+        floats(name, dtype, v, shape);
+    }
+
+    private static final ValueLayout.OfShort BF16_LE = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(java.nio.ByteOrder.LITTLE_ENDIAN);
 
     /** The last shard, the index, config.json with its quantization_config, the copied files, smoothquant.json, README. */
     public void finish(LayerPipeline.Result r, Provenance provenance) throws IOException {

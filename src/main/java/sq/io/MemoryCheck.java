@@ -90,11 +90,20 @@ public final class MemoryCheck {
     }
 
     /**
-     * Layer-by-layer work (calibration): embeddings, one decoder layer, and the hidden states of all windows.
+     * Layer-by-layer work (calibration): the embeddings in fp32, one decoder layer, and the hidden states of all windows.
      */
     public static Estimate estimateLayerwise(ModelConfig c, int windows, int tokens) {
+        return estimateLayerwise(c, windows, tokens, 4L * c.vocab() * c.hidden(), 1);
+    }
+
+    /**
+     * Layer-by-layer work whose tables may stay in the mapped file: heapTableBytes of embeddings / lm_head widened on
+     * the heap (0 when the rows are looked up from the mapping: its pages are released, not heap), {@code layers}
+     * decoder layers in fp32 at once (quantize: a layer and its smoothed copy), the windows' hidden states.
+     */
+    public static Estimate estimateLayerwise(ModelConfig c, int windows, int tokens, long heapTableBytes, int layers) {
         long perLayer = linearCount(c) / Math.max(1, c.layers()) + 4L * c.hidden() + 2L * c.headDim();
-        long weights = 4 * ((long) c.vocab() * c.hidden() + perLayer);
+        long weights = heapTableBytes + 4L * layers * perLayer;
         long hidden = 4L * windows * tokens * c.hidden();
         Estimate one = estimate(c, "fp32", tokens);
         return new Estimate("fp32 (layer by layer)", weights, 2L * tokens * c.kvDim() * 4, hidden + one.buffers());

@@ -135,6 +135,22 @@ public final class SafetensorsWriter {
         return this;
     }
 
+    /**
+     * Raw little-endian bytes of the given dtype and shape straight from a (mapped) segment: spooled a chunk at a time,
+     * each chunk's mapped pages released once copied, so a large table never lands on the heap.
+     */
+    public SafetensorsWriter add(String name, DType dtype, long[] shape, java.lang.foreign.MemorySegment data) {
+        if (spoolPath == null) return add(name, dtype, shape, data.toArray(java.lang.foreign.ValueLayout.JAVA_BYTE));
+        long start = checkNew(name, dtype, shape, data.byteSize());
+        for (long p = 0; p < data.byteSize(); p += CHUNK) {
+            java.lang.foreign.MemorySegment part = data.asSlice(p, Math.min(CHUNK, data.byteSize() - p));
+            appendSpool(part.asByteBuffer());
+            if (part.isMapped()) part.unload();
+        }
+        entries.add(new Entry(name, dtype, shape.clone(), null, start, data.byteSize()));
+        return this;
+    }
+
     /** Checks size and name; returns where a spooled tensor will start. */
     private long checkNew(String name, DType dtype, long[] shape, long bytes) {
         long numel = 1;

@@ -75,9 +75,28 @@ public record TensorSlice(Path file, String name, DType dtype, long[] shape, Mem
      * tensors used where they lie. F32, F16, BF16.
      */
     public TensorSlice requireFinite() {
-        long n = numel();
+        checkFinite(0, numel());
+        return this;
+    }
+
+    /**
+     * Same as {@link #requireFinite}, the mapped pages released a chunk at a time as they are checked, so checking a
+     * table that is then used where it lies (a bf16 embedding of 1 GB) does not leave all of it resident.
+     */
+    public TensorSlice requireFiniteReleasing() {
+        long n = numel(), chunk = RELEASE_CHUNK / dtype.bytes;
+        for (long i = 0; i < n; i += chunk) {
+            long m = Math.min(chunk, n - i);
+            checkFinite(i, i + m);
+            if (data.isMapped()) data.asSlice(i * dtype.bytes, m * dtype.bytes).unload();
+        }
+        return this;
+    }
+
+    /** Elements [from, to) finite, else an InputException naming the first bad one. */
+    private void checkFinite(long from, long to) {
         try {
-            for (long i = 0; i < n; i++) {
+            for (long i = from; i < to; i++) {
                 boolean bad = switch (dtype) {
                     case BF16 -> (data.getAtIndex(I16_LE, i) & 0x7f80) == 0x7f80;
                     case F16 -> (data.getAtIndex(I16_LE, i) & 0x7c00) == 0x7c00;
@@ -93,7 +112,6 @@ public record TensorSlice(Path file, String name, DType dtype, long[] shape, Mem
         } catch (InternalError e) {
             throw readFault(e);
         }
-        return this;
     }
 
     private float toFloatAt(long i) {

@@ -27,6 +27,8 @@ public final class ModelLoader implements LayerSource {
     private boolean checked;
     /** BF16 linear weights stay in the mapped file ({@link Bf16Linear}) instead of being widened into arrays. */
     private boolean mapBf16;
+    /** BF16 embeddings and an untied lm_head stay in the mapped file ({@link Bf16Embedding}, {@link Bf16Linear}). */
+    private boolean mapBf16Ends;
 
     /** Reads config.json; the tensors are checked ({@link #checkTensors}) before the first one is converted. */
     public ModelLoader(Checkpoint ckpt) {
@@ -132,7 +134,9 @@ public final class ModelLoader implements LayerSource {
     public Embedding embed() {
         checkTensors();
         int D = cfg.block().embedDim();
-        return new FloatEmbedding(tensor(cfg.architecture().embedTokens() + ".weight", cfg.vocab(), D), cfg.vocab(), D);
+        String name = cfg.architecture().embedTokens() + ".weight";
+        if (mapBf16Ends && isBf16(name)) return new Bf16Embedding(name, mappedReleased(name, cfg.vocab(), D).data(), cfg.vocab(), D);
+        return new FloatEmbedding(tensor(name, cfg.vocab(), D), cfg.vocab(), D);
     }
 
     @Override
@@ -193,7 +197,12 @@ public final class ModelLoader implements LayerSource {
     @Override
     public Linear lmHead(Embedding embed) {
         String name = cfg.architecture().lmHead();
-        return cfg.tiedEmbeddings() ? embed.tiedHead(name) : linear(name, cfg.block().embedDim(), cfg.vocab());
+        if (cfg.tiedEmbeddings()) return embed.tiedHead(name);
+        int D = cfg.block().embedDim();
+        if (mapBf16Ends && !cfg.architecture().transposedWeights() && isBf16(name + ".weight"))
+            return new Bf16Linear(name, mappedReleased(name + ".weight", cfg.vocab(), D).data(),
+                    ckpt.has(name + ".bias") ? tensor(name + ".bias", cfg.vocab()) : null, D, cfg.vocab());
+        return linear(name, D, cfg.vocab());
     }
 
     /**
@@ -223,6 +232,36 @@ public final class ModelLoader implements LayerSource {
     public ModelLoader mapBf16Linears() {
         mapBf16 = true;
         return this;
+    }
+
+    /**
+     * BF16 embeddings and an untied BF16 lm_head are used where they lie (rows widened on lookup, bytes copied out by
+     * the writer) instead of widened into fp32 arrays: for the layer-by-layer quantize, which only looks up the
+     * calibration windows' rows and writes the tables unchanged. The checkpoint must stay open while they are used.
+     */
+    public ModelLoader mapBf16Ends() {
+        mapBf16Ends = true;
+        return this;
+    }
+
+    /**
+     * fp32 bytes of the embeddings or untied lm_head (the larger; one is dropped before the other is read) that
+     * {@link #embed} / {@link #lmHead} widen onto the heap: 0 when both stay mapped ({@link #mapBf16Ends}).
+     */
+    public long heapTableBytes() {
+        Architecture a = cfg.architecture();
+        boolean embedOnHeap = !(mapBf16Ends && isBf16(a.embedTokens() + ".weight"));
+        boolean headOnHeap = !cfg.tiedEmbeddings() && !(mapBf16Ends && !a.transposedWeights() && isBf16(a.lmHead() + ".weight"));
+        return embedOnHeap || headOnHeap ? 4L * cfg.vocab() * cfg.block().embedDim() : 0;
+    }
+
+    private boolean isBf16(String tensor) {
+        return ckpt.has(tensor) && ckpt.get(tensor).dtype() == sq.io.DType.BF16;
+    }
+
+    /** A mapped tensor checked finite (as {@link #tensor} checks), its pages released as they are checked. */
+    private TensorSlice mappedReleased(String name, long... shape) {
+        return ckpt.get(name).expectShape(shape).requireFiniteReleasing();
     }
 
     /** A float linear: module.weight [out, in] ([in, out] for GPT-2's Conv1D, transposed here) and module.bias [out] where present. */

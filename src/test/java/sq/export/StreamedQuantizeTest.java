@@ -27,7 +27,8 @@ import static org.assertj.core.api.Assertions.assertThat;
  * The streamed pipeline (one decoder layer at a time from the memory-mapped checkpoint) against the whole-model path
  * (everything loaded in fp32, then SmoothQuant.quantize and the writer): every output file byte for byte, and the
  * calibration statistics as saved, on the bundled model, the trained fixture and zoo architectures (fused q/k/v,
- * sandwich norms, parallel blocks, transposed Conv1D weights with learned positions).
+ * sandwich norms, parallel blocks, transposed Conv1D weights with learned positions); BF16 embeddings and lm_head
+ * (llama-8m: untied) are looked up and copied from the mapped file, not widened, as `quantize` does.
  */
 class StreamedQuantizeTest {
     @TempDir
@@ -51,7 +52,7 @@ class StreamedQuantizeTest {
         AtomicOutput.writeDir(a, false, d -> CompressedTensorsWriter.write(whole, src, prov, d));
         ActivationStats streamedCalibration;
         try (Checkpoint ckpt = Checkpoint.open(src)) {
-            ModelLoader source = new ModelLoader(ckpt).checkTensors();
+            ModelLoader source = new ModelLoader(ckpt).mapBf16Ends().checkTensors(); // BF16 tables used where they lie, as quantize does
             assertThat(LayerPipeline.streams(source.config(), 0.5f)).isTrue();
             AtomicOutput.writeDir(b, false, d -> {
                 CompressedTensorsWriter w = CompressedTensorsWriter.open(source.config(), scheme, src, d);
