@@ -44,7 +44,14 @@ class BatchInferenceTest {
             float[] got = new float[e.size()];
             for (int i = 0; i < got.length; i++) got[i] = e.get(i);
             assertEquals(384, got.length);
-            assertArrayEquals(Embeddings.embedOne(enc, r.getString(0)), got, r.getString(0));
+            // Not bit for bit: the Spark task's and the in-process call's vectors of the same encoder in one JVM were
+            // measured to differ in the last 1-2 bits on some runs and not on others, with one partition too (suspected:
+            // FloatVector.reduceLanes(ADD), whose order the Vector API leaves unspecified, so the interpreter and C2 may
+            // sum differently); the bound is far below any real difference.
+            float[] want = Embeddings.embedOne(enc, r.getString(0));
+            float max = 0;
+            for (float w : want) max = Math.max(max, Math.abs(w));
+            assertArrayEquals(want, got, 1e-6f * max, r.getString(0));
         }
     }
 
