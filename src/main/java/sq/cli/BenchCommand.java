@@ -93,9 +93,13 @@ final class BenchCommand implements Callable<Integer> {
         Scheme s = Scheme.parse(scheme);
         if (!int8) head.requireUnsetFor("fp32");
         HeadPrecision h = head.precision();
+        MemoryGate.expect(prompt + gen, prompt, 1, "--prompt", json);
+        MemoryGate.head(h);
         if (source.shape != null) {
             name = source.shape;
-            SyntheticModels.config(name); // validates the name before the long build
+            var cfg = SyntheticModels.config(name); // validates the name before the long build
+            if (int8) MemoryGate.int8Streamed(cfg, "--shape " + name);
+            else MemoryGate.fp32(cfg, "--shape " + name);
             if (!common.quiet) System.err.println("sq: generating random weights for " + name + (int8 ? " and quantizing them" : "") + " ...");
             LayerSource src = SyntheticModels.source(name, 1234);
             model = int8 ? Int8Models.streamNaive(src, s, h) : src.load();
@@ -108,7 +112,7 @@ final class BenchCommand implements Callable<Integer> {
                 quantizedCheckpoint = true;
                 model = h.real(m.model());
             } else {
-                model = int8 ? m.streamed("int8", src -> Int8Models.streamNaive(src, s, h)) : m.fp32Engine();
+                model = int8 ? m.streamed(src -> Int8Models.streamNaive(src, s, h)) : m.fp32Engine();
             }
         }
         if (int8) HeapTrim.afterInt8Build(); // the int8 engine's footprint: see there
@@ -127,6 +131,7 @@ final class BenchCommand implements Callable<Integer> {
                     .put("decode_bytes_per_token", r.decodeBytesPerToken()).put("decode_bound_tok_s", r.decodeBoundTokS())
                     .put("decode_share_of_bound", r.decodeShareOfBound()).put("peak_rss_bytes", r.peakRssBytes())
                     .put("all_weight_bytes", Bench.allWeightBytes(model));
+            o.set("memory_plan", MemoryGate.json());
             System.out.println(o);
         } else {
             System.out.printf("model            %s (%s, %d threads)%n", name, int8 ? "int8 " + schemeName + ", head " + h.id : "fp32", r.threads());

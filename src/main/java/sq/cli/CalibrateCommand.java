@@ -6,7 +6,6 @@ import picocli.CommandLine.Option;
 import sq.eval.Bench;
 import sq.io.AtomicOutput;
 import sq.io.Checkpoint;
-import sq.io.MemoryCheck;
 import sq.model.LayerSource;
 import sq.model.ModelLoader;
 import sq.quant.ActivationStats;
@@ -19,8 +18,8 @@ import java.util.concurrent.Callable;
 @Command(name = "calibrate", mixinStandardHelpOptions = true,
         description = {"Runs calibration text through the model and saves per-linear activation statistics as safetensors:",
                 "act_scales (per-channel max|x|) under each Hugging Face module name, static_input.NAME and static_output.NAME.",
-                "Hugging Face folders are calibrated one decoder layer at a time straight from the memory-mapped files, "
-                        + "so memory stays near one layer plus the windows' hidden states."})
+                "Hugging Face folders are calibrated one decoder layer at a time straight from the memory-mapped files "
+                        + "(BF16 embeddings looked up where they lie), so memory stays near one layer in fp32 plus the windows' hidden states."})
 final class CalibrateCommand implements Callable<Integer> {
     @Mixin
     ModelOptions modelOptions;
@@ -55,9 +54,9 @@ final class CalibrateCommand implements Callable<Integer> {
         ActivationStats stats;
         if (Files.isDirectory(modelOptions.model)) {
             try (Checkpoint ckpt = Checkpoint.open(modelOptions.model)) {
-                ModelLoader source = new ModelLoader(ckpt).checkTensors();
-                MemoryCheck.require(MemoryCheck.estimateLayerwise(source.config(), calibration.calibWindows, calibration.calibWindow),
-                        null, modelOptions.model);
+                // BF16 embeddings are looked up where they lie (the windows' rows widened on lookup), as quantize does
+                ModelLoader source = new ModelLoader(ckpt).mapBf16Ends().checkTensors();
+                MemoryGate.layerwise(source.config(), calibration, source.heapTableBytes(), 1, 1, modelOptions.model);
                 Path tok = modelOptions.tokenizer != null ? modelOptions.tokenizer : modelOptions.model.resolve("tokenizer.json");
                 stats = CalibrationOptions.calibrate(source, calibration.windows(Tokenizer.load(tok)));
             }

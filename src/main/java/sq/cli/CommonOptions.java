@@ -18,14 +18,21 @@ final class CommonOptions {
             + "Default from $" + Int8Kernels.ENV + ".")
     String kernels;
 
-    @Option(names = "--quiet", description = "Do not log kernel selection and progress to stderr.")
+    @Option(names = "--quiet", description = "Do not log kernel selection, the memory plan and progress to stderr.")
     boolean quiet;
+
+    @Option(names = "--max-memory", paramLabel = "SIZE",
+            description = "Memory the command may use, mapped weights plus heap, e.g. 8G or 512M: before loading, commands print their "
+                    + "memory plan (weights mapped and on the heap, activations, KV cache) and stop when it needs more than this, "
+                    + "than the JVM's heap (-Xmx) or than the RAM available (default: no cap beyond those two).")
+    String maxMemory;
 
     /** Applies the thread count and logs which kernels run (stderr, so stdout stays machine-readable). */
     void apply() {
         if (threads < 0) throw new sq.io.InputException("--threads must be positive");
         Parallel.setThreads(threads);
         Progress.silent = quiet;
+        MemoryGate.reset(MemoryGate.parseCap(maxMemory), quiet);
         String env = System.getenv(Int8Kernels.ENV), mode = kernels != null ? kernels : env;
         if (mode != null && !mode.isBlank()) {
             String source = kernels != null ? "--kernels" : Int8Kernels.ENV;

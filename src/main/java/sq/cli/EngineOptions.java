@@ -62,10 +62,11 @@ final class EngineOptions {
         }
         Scheme s = Scheme.parse(scheme);
         HeadPrecision h = head.precision();
+        MemoryGate.head(h);
         Model q;
         if (!calib.given()) {
             if (!quiet) System.err.println("sq: int8 engine, naive W8A8 " + s.name() + " (no --calib: no smoothing), head " + h.id);
-            q = m.streamed("int8", src -> Int8Models.streamNaive(src, s, h)); // layer by layer from the checkpoint
+            q = m.streamed(src -> Int8Models.streamNaive(src, s, h)); // layer by layer from the checkpoint
         } else {
             Float a = AlphaSpec.single(alpha);
             Windows w = calib.windows(m.tokenizer());

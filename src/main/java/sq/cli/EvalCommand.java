@@ -90,6 +90,7 @@ final class EvalCommand implements Callable<Integer> {
         };
         AlphaSpec alphas = AlphaSpec.parse(alpha);
         List<Scheme> schemeList = schemes.stream().map(Scheme::parse).toList();
+        MemoryGate.expect(Math.max(window, calibration.calibWindow), Math.max(window, calibration.calibWindow), 1, "--window", false);
         LoadedModel m = modelOptions.load().requireFloat();
         if (outlierTwin != null) m = twin(m, outlierTwin);
         Windows calib = calibration.windows(m.tokenizer());

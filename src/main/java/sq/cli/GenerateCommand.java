@@ -71,6 +71,7 @@ final class GenerateCommand implements Callable<Integer> {
         if (temperature < 0) throw new InputException("--temperature must be >= 0");
         if (!(topP > 0 && topP <= 1)) throw new InputException("--top-p must be in (0, 1]");
         if (system != null && !chat) throw new InputException("--system needs --chat");
+        MemoryGate.expect(maxTokens + prompt.length() + 1, prompt.length() + 1, 1, "--max-tokens", false); // a token per character at most, about
         LoadedModel m = modelOptions.load();
         Sampler sampler = new Sampler(temperature, topP, seed);
         if (chat) {

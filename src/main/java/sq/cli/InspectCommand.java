@@ -99,6 +99,7 @@ final class InspectCommand implements Callable<Integer> {
         if (sweepFrom != null && !sweep) throw new InputException("give --sweep-from or --no-sweep, not both");
         refuseNonEmpty();
         AtomicOutput.checkNotInput(out, modelOptions.model, modelOptions.tokenizer, calibration.calib, actScales, text, sweepFrom);
+        MemoryGate.expect(Math.max(window, calibration.calibWindow), Math.max(window, calibration.calibWindow), 1, "--window", false);
         LoadedModel m = modelOptions.load().requireFloat();
         List<Integer> chosen = Inspector.parseLayers(layers, m.model().config().layers());
         Windows calib = calibration.windows(m.tokenizer());

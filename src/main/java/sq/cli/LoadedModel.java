@@ -4,7 +4,6 @@ import sq.export.CompressedTensorsReader;
 import sq.io.Checkpoint;
 import sq.io.InputException;
 import sq.io.Llama2cReader;
-import sq.io.MemoryCheck;
 import sq.model.LayerSource;
 import sq.model.Model;
 import sq.model.ModelConfig;
@@ -24,7 +23,7 @@ import java.util.function.Function;
  * <p>A float Hugging Face folder is checked (config and every tensor's header) but not converted until it is used:
  * {@link #model()} loads it whole in fp32, {@link #streamed} hands its layers one at a time to a builder (the int8
  * engine quantizes each as it is read), so a bf16 model never exists in fp32 as a whole on that path. Before any
- * weight is converted, the memory the engine needs is compared with the JVM's ({@link MemoryCheck}).
+ * weight is converted, the memory plan of the engine is printed and checked ({@link MemoryGate}).
  */
 final class LoadedModel {
     private final Path path;
@@ -57,7 +56,7 @@ final class LoadedModel {
                 quantized = ModelLoader.quantization(ckpt) != null;
                 if (quantized) {
                     config = ModelLoader.readConfig(ckpt);
-                    MemoryCheck.require(config, "int8", path);
+                    MemoryGate.int8Checkpoint(config, path);
                     model = CompressedTensorsReader.load(ckpt).model();
                 } else {
                     config = new ModelLoader(ckpt).checkTensors().config(); // config and every tensor's header; nothing converted yet
@@ -67,7 +66,7 @@ final class LoadedModel {
             return new LoadedModel(path, config, model, loadTokenizer(tok, path), quantized);
         }
         if (path.getFileName().toString().endsWith(".bin")) {
-            MemoryCheck.require(Llama2cReader.readConfig(path), "fp32", path);
+            MemoryGate.fp32(Llama2cReader.readConfig(path), path);
             Model model = Llama2cReader.read(path);
             Path tok = tokenizerPath;
             if (tok == null) {
@@ -114,7 +113,7 @@ final class LoadedModel {
         if (model == null) {
             try (Checkpoint ckpt = Checkpoint.open(path)) {
                 ModelLoader loader = new ModelLoader(ckpt).checkTensors();
-                MemoryCheck.require(loader.config(), "fp32", path);
+                MemoryGate.fp32(loader.config(), path);
                 model = loader.load();
             }
         }
@@ -131,9 +130,7 @@ final class LoadedModel {
         Checkpoint ckpt = Checkpoint.open(path); // not closed: the model reads its weights from the mapping
         try {
             ModelLoader loader = new ModelLoader(ckpt).checkTensors().mapBf16Linears();
-            // checked as the whole model in fp32 heap, as before: the mapped bf16 weights need physical memory instead
-            // of heap, which the heap-only check cannot weigh yet (a memory plan that counts both is still to do)
-            MemoryCheck.require(loader.config(), "fp32", path);
+            MemoryGate.fp32Mapped(loader.config(), ckpt, path); // mapped bf16 weights against RAM, the rest against the heap
             return model = loader.load();
         } catch (RuntimeException e) {
             ckpt.close();
@@ -145,13 +142,12 @@ final class LoadedModel {
      * What {@code build} makes of this model's layers, read one at a time: straight from the mapped checkpoint when
      * the model is not loaded yet (the checkpoint is closed when build returns, so build must copy what it keeps),
      * else from the loaded model. Both give the same floats, so build's result is the same bit for bit.
-     *
-     * @param engine the engine build makes, for the memory check ("int8")
+     * Build makes the int8 engine (its memory plan is checked first).
      */
-    Model streamed(String engine, Function<LayerSource, Model> build) {
+    Model streamed(Function<LayerSource, Model> build) {
         if (model != null) return build.apply(LayerSource.of(model));
         try (Checkpoint ckpt = Checkpoint.open(path)) {
-            MemoryCheck.require(config, engine, path);
+            MemoryGate.int8Streamed(config, path);
             return build.apply(new ModelLoader(ckpt).checkTensors());
         }
     }

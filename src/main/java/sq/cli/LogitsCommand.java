@@ -41,6 +41,7 @@ final class LogitsCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         common.apply();
+        MemoryGate.expect(tokens, tokens, 1, "--tokens", false);
         LoadedModel m = modelOptions.load();
         int[] all = m.tokenizer().encode(TextFiles.read(text));
         if (all.length < tokens) throw InputException.of(text, "has " + all.length + " tokens, fewer than --tokens " + tokens);

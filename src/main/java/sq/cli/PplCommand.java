@@ -46,6 +46,7 @@ final class PplCommand implements Callable<Integer> {
     public Integer call() {
         common.apply();
         if (spark.given()) return report(modelOptions.model, sparkRun());
+        MemoryGate.expect(window, window, 1, "--window", json);
         LoadedModel m = modelOptions.load();
         int[] ids = m.tokenizer().encode(TextFiles.read(text));
         Windows w = Windows.of(ids, window, first, windows, text.toString());
@@ -96,6 +97,7 @@ final class PplCommand implements Callable<Integer> {
             o.put("model", model.toString()).put("text", text.toString()).put("ppl", r.ppl()).put("mean_nll", r.meanNll())
                     .put("tokens", r.predicted()).put("windows", r.windows()).put("window", window).put("seconds", r.seconds())
                     .put("engine", engine.int8() ? "int8" : "fp32");
+            o.set("memory_plan", MemoryGate.json());
             System.out.println(o);
         } else {
             System.out.printf("perplexity %.4f  (mean NLL %.6f over %d tokens in %d windows of %d; %.1f s)%n",

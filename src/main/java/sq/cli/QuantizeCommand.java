@@ -9,7 +9,6 @@ import sq.export.CompressedTensorsWriter;
 import sq.eval.Bench;
 import sq.io.AtomicOutput;
 import sq.io.Checkpoint;
-import sq.io.MemoryCheck;
 import sq.model.ModelLoader;
 import sq.quant.LayerPipeline;
 import sq.tokenizer.Tokenizer;
@@ -106,15 +105,14 @@ final class QuantizeCommand implements Callable<Integer> {
      */
     private int streamed(ModelLoader source, float a, Scheme s) throws Exception {
         var cfg = source.config();
-        MemoryCheck.require(MemoryCheck.estimateLayerwise(cfg, calibration.calibWindows, calibration.calibWindow,
-                source.heapTableBytes(), 2), null, modelOptions.model);
+        int lanes = s.activations() == sq.quant.ActivationGranularity.PER_TENSOR_STATIC ? 2 : 1; // static: a smoothed lane too
+        MemoryGate.layerwise(cfg, calibration, source.heapTableBytes(), 2, lanes, modelOptions.model); // a layer and its smoothed copy
         Path tok = modelOptions.tokenizer != null ? modelOptions.tokenizer : modelOptions.model.resolve("tokenizer.json");
         if (!Files.exists(tok)) throw InputException.of(tok, "tokenizer not found for model " + modelOptions.model + " (use --tokenizer)");
         Windows calib = calibration.windows(Tokenizer.load(tok));
         CompressedTensorsWriter.requireSpace(cfg, modelOptions.model, out);
         if (!common.quiet) System.err.println("sq: calibrating, smoothing (alpha " + a + ") and quantizing (" + s.name() + ") one layer at a time");
         var provenance = provenance(null, null);
-        int lanes = s.activations() == sq.quant.ActivationGranularity.PER_TENSOR_STATIC ? 2 : 1;
         AtomicOutput.writeDir(out, force, dir -> {
             CompressedTensorsWriter w = CompressedTensorsWriter.open(cfg, s, modelOptions.model, dir);
             LayerPipeline.Result r;

@@ -119,6 +119,7 @@ final class ServeCommand implements Callable<Integer> {
             encoder = ServedEncoder.load(embeddingModel);
         }
         HeadPrecision h = head.precision();
+        MemoryGate.expect(maxContext != null ? maxContext : Integer.MAX_VALUE, tokenBudget != null ? tokenBudget : Math.max(512, maxBatch), maxBatch, "--max-context", false);
         Transformer tf;
         String id;
         java.util.function.Function<Engine, ServedModel> served;
@@ -126,6 +127,7 @@ final class ServeCommand implements Callable<Integer> {
             ModelConfig cfg = SyntheticModels.config(source.shape);
             id = name != null ? name : source.shape;
             if (tokenizer != null) throw new InputException("--tokenizer does not apply to --shape (random weights, no vocabulary)");
+            MemoryGate.int8Streamed(cfg, "--shape " + source.shape);
             if (!common.quiet) System.err.println("sq: generating random weights for " + source.shape + " and quantizing them (" + s.name() + ") ...");
             tf = new Transformer(Int8Models.streamNaive(SyntheticModels.source(source.shape, 1234), s, h), true);
             Set<Integer> eos = cfg.eosId() == null ? Set.of() : Set.of(cfg.eosId());

@@ -177,7 +177,7 @@ public final class Bench {
     }
 
     /** VmRSS (resident set now); -1 where it is not available. */
-    static long rss() {
+    public static long rss() {
         return status("VmRSS:");
     }
 

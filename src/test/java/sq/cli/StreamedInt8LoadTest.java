@@ -52,7 +52,7 @@ class StreamedInt8LoadTest extends ConsoleCapture {
                 Scheme s = Scheme.parse("O1");
                 Model whole = Int8Models.streamNaive(LayerSource.of(ModelLoader.load(dir)), s, h);
                 LoadedModel m = LoadedModel.load(dir, null);
-                Model streamed = m.streamed("int8", src -> Int8Models.streamNaive(src, s, h));
+                Model streamed = m.streamed(src -> Int8Models.streamNaive(src, s, h));
                 assertThat(logits(streamed, s)).as(dir + " head " + h).containsExactly(logits(whole, s));
             }
         }

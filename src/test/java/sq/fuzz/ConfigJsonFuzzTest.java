@@ -5,7 +5,8 @@ import com.code_intelligence.jazzer.junit.FuzzTest;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import sq.io.Checkpoint;
-import sq.io.MemoryCheck;
+import sq.quant.HeadPrecision;
+import sq.quant.MemoryPlan;
 import sq.io.SafetensorsWriter;
 import sq.model.ModelConfig;
 import sq.model.ModelLoader;
@@ -60,10 +61,10 @@ class ConfigJsonFuzzTest {
         h.run(data, config, names, () -> {
             try (Checkpoint c = Checkpoint.open(dir)) {
                 ModelConfig cfg = ModelLoader.readConfig(c);
-                for (String engine : List.of("fp32", "int8"))
-                    if (MemoryCheck.estimate(cfg, engine, MemoryCheck.DEFAULT_TOKENS).total() <= 0)
-                        throw new AssertionError("non-positive memory estimate for " + cfg);
-                if (MemoryCheck.estimateLayerwise(cfg, 16, 256).total() <= 0) throw new AssertionError("non-positive estimate");
+                for (MemoryPlan p : List.of(MemoryPlan.fp32(cfg, MemoryPlan.Run.DEFAULT), MemoryPlan.int8Checkpoint(cfg, MemoryPlan.Run.DEFAULT),
+                        MemoryPlan.int8Streamed(cfg, MemoryPlan.Run.DEFAULT, HeadPrecision.INT8), MemoryPlan.fp32Mapped(cfg, MemoryPlan.Run.DEFAULT, n -> true),
+                        MemoryPlan.layerwise(cfg, 16, 256, 0, 2, 2)))
+                    if (p.total() <= 0 || p.mapped() < 0) throw new AssertionError("non-positive memory plan for " + cfg + ": " + p);
                 valid[0] = true;
             }
         });
