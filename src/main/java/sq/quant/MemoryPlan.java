@@ -172,16 +172,19 @@ public record MemoryPlan(String mode, long mapped, long heapWeights, long activa
     // ---- the verdict ----
 
     /**
-     * null when the plan fits the budget; otherwise the one-line reason: what is needed, what the limit is, and what to
-     * change: --max-memory, -Xmx through SQ_JAVA_OPTS (when the machine has the RAM), the option that sets the context
+     * null when the plan fits the budget; otherwise the one-line reason: what is needed, what the limit is (--max-memory,
+     * then the heap, then the RAM), and what to change: -Xmx through SQ_JAVA_OPTS (when the machine has the RAM), the option that sets the context
      * or windows (when the KV cache and activations are a large part), or {@code smaller}, another engine's plan.
      *
-     * @param smaller a plan of the same work that needs less (e.g. the int8 engine for fp32), or null
+     * @param smaller a plan of the same work that needs less (e.g. the int8 engine for fp32), or null; offered where it
+     *                would pass the limit this plan fails
      */
     public String verdict(Budget b, MemoryPlan smaller) {
         String problem;
         if (b.cap() > 0 && total() > b.cap()) {
-            problem = String.format(Locale.ROOT, "needs about %s (%s) but --max-memory is %s", gb(total()), parts(), gb(b.cap()));
+            String a = advice(smaller != null && smaller.total() <= b.cap() ? smaller : null, "; ");
+            return String.format(Locale.ROOT, "needs about %s (%s) but --max-memory is %s", gb(total()), parts(), gb(b.cap()))
+                    + (a.isEmpty() ? "; give a larger --max-memory" : a);
         } else if (heap() > b.heapMax() - b.heapUsed()) {
             problem = String.format(Locale.ROOT, "needs about %s of heap (%s) but the JVM may use %s", gb(heap()), parts(), gb(b.heapMax()));
             if (b.heapUsed() > 64 * MB) problem += String.format(Locale.ROOT, " (%s already in use)", gb(b.heapUsed()));
@@ -189,8 +192,10 @@ public record MemoryPlan(String mode, long mapped, long heapWeights, long activa
             if (b.ram() < 0 || xmx * GB + mapped <= b.ram())
                 return problem + String.format(Locale.ROOT, "; raise the limit with SQ_JAVA_OPTS=-Xmx%dg (the ./sq launcher passes it to java)", xmx)
                         + advice(smaller, " or ");
+            if (smaller != null && smaller.heap() > b.heapMax() - b.heapUsed()) smaller = null;
         } else if (b.ram() >= 0 && total() > b.ram()) {
             problem = String.format(Locale.ROOT, "needs about %s of RAM (%s) but %s is available (%s)", gb(total()), parts(), gb(b.ram()), b.ramSource());
+            if (smaller != null && smaller.total() > b.ram()) smaller = null;
         } else {
             return null;
         }

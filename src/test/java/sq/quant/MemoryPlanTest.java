@@ -79,7 +79,7 @@ class MemoryPlanTest {
         // bench --shape tinyllama-1.1b --engine int8 peaks at 1.35 GB RSS (the launcher's comment on G1 regions)
         MemoryPlan int8 = MemoryPlan.int8Streamed(c, MemoryPlan.Run.DEFAULT, HeadPrecision.INT8);
         assertThat(int8.heapWeights() / 1e9).isBetween(1.2, 1.4);
-        assertThat(int8.total()).isLessThan(3 * GB / 2);
+        assertThat((double) int8.total()).isBetween(1.35e9, 1.35e9 * 1.3); // not below what was measured, not far above
         // fp32 ends: 2 x 262 MB instead of 2 x 66 MB, and at the peak one fp32 layer (176 MB) instead of a table: 0.31 GB more
         MemoryPlan fp32Head = MemoryPlan.int8Streamed(c, MemoryPlan.Run.DEFAULT, HeadPrecision.FP32);
         assertThat((fp32Head.heapWeights() - int8.heapWeights()) / 1e9).isBetween(0.29, 0.33);
