@@ -55,6 +55,12 @@ final class MemoryGate {
         if (json) silent = true;
     }
 
+    /** serve: a KV pool of kvPoolMb MB where --kv-cache-mb bounds it (null: room for batch full contexts). */
+    static void expectServe(int context, int passTokens, int batch, Integer kvPoolMb) {
+        String option = kvPoolMb != null ? "--kv-cache-mb" : "--max-context or --max-batch";
+        run = new MemoryPlan.Run(context, passTokens, batch, option, kvPoolMb != null ? Math.max(1, kvPoolMb) * (1L << 20) : 0);
+    }
+
     /** The int8 engine's ends, where the command has --head. */
     static void head(HeadPrecision h) {
         head = h;

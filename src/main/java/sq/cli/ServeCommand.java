@@ -119,7 +119,7 @@ final class ServeCommand implements Callable<Integer> {
             encoder = ServedEncoder.load(embeddingModel);
         }
         HeadPrecision h = head.precision();
-        MemoryGate.expect(maxContext != null ? maxContext : Integer.MAX_VALUE, tokenBudget != null ? tokenBudget : Math.max(512, maxBatch), maxBatch, "--max-context", false);
+        MemoryGate.expectServe(maxContext != null ? maxContext : Integer.MAX_VALUE, tokenBudget != null ? tokenBudget : Math.max(512, maxBatch), maxBatch, kvCacheMb);
         Transformer tf;
         String id;
         java.util.function.Function<Engine, ServedModel> served;

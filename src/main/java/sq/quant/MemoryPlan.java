@@ -30,15 +30,20 @@ public record MemoryPlan(String mode, long mapped, long heapWeights, long activa
 
     /**
      * What the command asks for: KV cache positions per sequence (context) and sequences (batch), tokens of one
-     * forward pass (the working arrays), and the option that sets them, named when they are what does not fit.
+     * forward pass (the working arrays), and the option that sets them, named when they are what does not fit;
+     * kvPool: a KV pool's bytes where the command bounds them itself (serve --kv-cache-mb), else 0.
      */
-    public record Run(int context, int passTokens, int batch, String option) {
+    public record Run(int context, int passTokens, int batch, String option, long kvPool) {
         public static final Run DEFAULT = new Run(DEFAULT_TOKENS, DEFAULT_TOKENS, 1, null);
+
+        public Run(int context, int passTokens, int batch, String option) {
+            this(context, passTokens, batch, option, 0);
+        }
 
         /** This run within the model's positions. */
         Run within(ModelConfig c) {
             int ctx = Math.max(1, Math.min(context, c.maxPositions() > 0 ? c.maxPositions() : context));
-            return new Run(ctx, Math.max(1, Math.min(passTokens, ctx)), Math.max(1, batch), option);
+            return new Run(ctx, Math.max(1, Math.min(passTokens, ctx)), Math.max(1, batch), option, kvPool);
         }
     }
 
@@ -165,8 +170,10 @@ public record MemoryPlan(String mode, long mapped, long heapWeights, long activa
         return 4 * (t * (6L * Math.max(c.hidden(), c.qDim()) + 3L * c.intermediate() + c.vocab()) + (long) c.heads() * t * t);
     }
 
+    /** Context x batch positions, or the pool's bytes where the command bounds them (the pool never holds more). */
     static long kv(ModelConfig c, Run r, boolean int8) {
-        return Engine.bytesPerPosition(c, int8) * r.context() * r.batch();
+        long full = Engine.bytesPerPosition(c, int8) * r.context() * r.batch();
+        return r.kvPool() > 0 ? Math.min(r.kvPool(), full) : full;
     }
 
     // ---- the verdict ----

@@ -86,6 +86,9 @@ class MemoryPlanTest {
         // KV cache: 22 layers x 2 x 256 x 4 bytes per position (float)
         MemoryPlan serve = MemoryPlan.int8Streamed(c, new MemoryPlan.Run(2048, 512, 32, "--max-context"), HeadPrecision.INT8);
         assertThat(serve.kvCache()).isEqualTo(22L * 2 * 256 * 4 * 2048 * 32);
+        // serve --kv-cache-mb 64: the pool bounds the KV cache whatever the context and batch
+        MemoryPlan pool = MemoryPlan.int8Streamed(c, new MemoryPlan.Run(2048, 512, 32, "--kv-cache-mb", 64 * MB), HeadPrecision.INT8);
+        assertThat(pool.kvCache()).isEqualTo(64 * MB);
         // a context beyond the model's is cut to it (2048 positions)
         assertThat(MemoryPlan.fp32(c, new MemoryPlan.Run(1 << 20, 16, 1, null)).run().context()).isEqualTo(2048);
     }
