@@ -184,12 +184,14 @@ public record MemoryPlan(String mode, long mapped, long heapWeights, long activa
      * or windows (when the KV cache and activations are a large part), or {@code smaller}, another engine's plan.
      *
      * @param smaller a plan of the same work that needs less (e.g. the int8 engine for fp32), or null; offered where it
-     *                would pass the limit this plan fails
+     *                fits the budget
      */
     public String verdict(Budget b, MemoryPlan smaller) {
+        if (smaller != null && smaller.verdict(b, null) != null) smaller = null; // offered only where it would run
         String problem;
-        if (b.cap() > 0 && total() > b.cap()) {
-            String a = advice(smaller != null && smaller.total() <= b.cap() ? smaller : null, "; ");
+        boolean capBinds = b.cap() > 0 && (b.ram() < 0 || b.cap() <= b.ram()); // else the RAM is the tighter limit
+        if (capBinds && total() > b.cap()) {
+            String a = advice(smaller, "; ");
             return String.format(Locale.ROOT, "needs about %s (%s) but --max-memory is %s", gb(total()), parts(), gb(b.cap()))
                     + (a.isEmpty() ? "; give a larger --max-memory" : a);
         } else if (heap() > b.heapMax() - b.heapUsed()) {
@@ -199,10 +201,8 @@ public record MemoryPlan(String mode, long mapped, long heapWeights, long activa
             if (b.ram() < 0 || xmx * GB + mapped <= b.ram())
                 return problem + String.format(Locale.ROOT, "; raise the limit with SQ_JAVA_OPTS=-Xmx%dg (the ./sq launcher passes it to java)", xmx)
                         + advice(smaller, " or ");
-            if (smaller != null && smaller.heap() > b.heapMax() - b.heapUsed()) smaller = null;
         } else if (b.ram() >= 0 && total() > b.ram()) {
             problem = String.format(Locale.ROOT, "needs about %s of RAM (%s) but %s is available (%s)", gb(total()), parts(), gb(b.ram()), b.ramSource());
-            if (smaller != null && smaller.total() > b.ram()) smaller = null;
         } else {
             return null;
         }

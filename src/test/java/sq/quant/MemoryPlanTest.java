@@ -103,6 +103,10 @@ class MemoryPlanTest {
         String cap = fp32.verdict(new MemoryPlan.Budget(64 * GB, 0, 100 * GB, "test", 2 * GB), int8);
         assertThat(cap).startsWith("needs about 4.").contains("but --max-memory is 2.0 GB").contains("use --engine int8 (about 1.")
                 .doesNotContain("\n");
+        // the int8 engine is offered only where it fits too
+        assertThat(fp32.verdict(new MemoryPlan.Budget(64 * GB, 0, 100 * GB, "test", GB), int8)).endsWith("; give a larger --max-memory");
+        // a cap above the RAM available: the RAM is the limit named
+        assertThat(fp32.verdict(new MemoryPlan.Budget(64 * GB, 0, 3 * GB, "MemAvailable", 8 * GB), int8)).contains("but 3.0 GB is available");
         // the heap: -Xmx where the machine has it, else the RAM
         String heap = fp32.verdict(new MemoryPlan.Budget(3 * GB, 0, 16 * GB, "test", 0), int8);
         assertThat(heap).startsWith("needs about 4.").contains("of heap").contains("but the JVM may use 3.0 GB")
