@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
+import sq.distributed.DistributedEval;
 import sq.eval.EvalTable;
 import sq.eval.Windows;
 import sq.inspect.OutlierTwin;
@@ -79,30 +80,70 @@ final class EvalCommand implements Callable<Integer> {
     @Option(names = "--csv", description = "Print CSV.")
     boolean csv;
 
+    @Mixin
+    SparkOption spark;
+    @picocli.CommandLine.Spec
+    picocli.CommandLine.Model.CommandSpec spec;
+
     @Override
     public Integer call() {
         common.apply();
         if (json && csv) throw new InputException("give --json or --csv, not both");
-        SmoothingGroup.Groups groups = switch (smoothGroups) {
-            case "reference" -> SmoothingGroup.Groups.REFERENCE;
-            case "extended" -> SmoothingGroup.Groups.EXTENDED;
-            default -> throw new InputException("--smooth-groups " + smoothGroups + ": give reference or extended");
-        };
+        List<EvalTable.Row> rows = spark.given() ? sparkRows() : rows(0, windows, EvalTable.Evaluator.PERPLEXITY);
+        if (json) System.out.println(toJson(rows).toPrettyString());
+        else if (csv) printCsv(rows);
+        else printTable(rows);
+        return 0;
+    }
+
+    /** The table over evaluation windows [from, from + count), each row scored by evaluator. */
+    private List<EvalTable.Row> rows(int from, int count, EvalTable.Evaluator evaluator) {
+        SmoothingGroup.Groups groups = smoothingGroups();
         AlphaSpec alphas = AlphaSpec.parse(alpha);
         List<Scheme> schemeList = schemes.stream().map(Scheme::parse).toList();
         LoadedModel m = modelOptions.load().requireFloat();
         if (outlierTwin != null) m = twin(m, outlierTwin);
         Windows calib = calibration.windows(m.tokenizer());
-        Windows eval = Windows.of(m.tokenizer().encode(TextFiles.read(text)), window, 0, windows, text.toString());
+        Windows eval = Windows.of(m.tokenizer().encode(TextFiles.read(text)), window, from, count, text.toString());
         ActivationStats stats = actScales != null ? ActivationStats.load(actScales) : CalibrationOptions.calibrate(LayerSource.of(m.model()), calib);
         if (groups == SmoothingGroup.Groups.EXTENDED && MoeSmoothing.applies(m.model()))
             throw new InputException("--smooth-groups extended: for dense models; a mixture of experts takes --moe-smoothing");
-        List<EvalTable.Row> rows = runTable(m, stats, calib, eval, new EvalTable.Options(alphas, schemeList, baselines, 4096),
-                calibration.moePolicies(true), groups, common.quiet);
-        if (json) System.out.println(toJson(rows).toPrettyString());
-        else if (csv) printCsv(rows);
-        else printTable(rows);
-        return 0;
+        return runTable(m, stats, calib, eval, new EvalTable.Options(alphas, schemeList, baselines, 4096),
+                calibration.moePolicies(true), groups, evaluator, common.quiet);
+    }
+
+    private SmoothingGroup.Groups smoothingGroups() {
+        return switch (smoothGroups) {
+            case "reference" -> SmoothingGroup.Groups.REFERENCE;
+            case "extended" -> SmoothingGroup.Groups.EXTENDED;
+            default -> throw new InputException("--smooth-groups " + smoothGroups + ": give reference or extended");
+        };
+    }
+
+    /**
+     * --spark: the evaluation windows split over the partitions, each builds the table and scores its windows; the
+     * rows' log-probabilities summed here in window order (sq.distributed.DistributedEval), the same doubles.
+     */
+    private List<EvalTable.Row> sparkRows() {
+        // the options checked here, before any executor starts
+        smoothingGroups();
+        AlphaSpec.parse(alpha);
+        schemes.forEach(Scheme::parse);
+        String[] args = SparkOption.argsWithoutSpark(spec);
+        long modelBytes = PplCommand.pathBytes(modelOptions.model);
+        // fixed: three float models at once (fp32, smoothed, fake-quantized), each at most twice the file (bf16 -> fp32);
+        // per window its logits [T, vocab] in float
+        return DistributedEval.merge(spark.run("sq eval", windows, 6 * modelBytes, (long) window * 4 * 32_000,
+                (from, to) -> partOf(args, from, to)));
+    }
+
+    /** On an executor: the table with its rows' log-probabilities on evaluation windows [from, to). */
+    static DistributedEval.Part partOf(String[] args, int from, int to) {
+        EvalCommand c = new EvalCommand();
+        new picocli.CommandLine(c).parseArgs(args);
+        c.common.quiet = true;
+        DistributedEval.Recorder recorder = new DistributedEval.Recorder();
+        return recorder.part(c.rows(from, to - from, recorder));
     }
 
     private LoadedModel twin(LoadedModel m, List<Integer> channels) {
@@ -119,11 +160,12 @@ final class EvalCommand implements Callable<Integer> {
     /** Runs the table with a progress bar on a terminal, one log line per row otherwise (not both). */
     /** policies: a mixture of experts' smoothing policies, each its own rows. */
     static List<EvalTable.Row> runTable(LoadedModel m, ActivationStats stats, Windows calib, Windows eval, EvalTable.Options o,
-                                        List<MoeSmoothing.Policy> policies, SmoothingGroup.Groups groups, boolean quiet) {
+                                        List<MoeSmoothing.Policy> policies, SmoothingGroup.Groups groups, EvalTable.Evaluator evaluator,
+                                        boolean quiet) {
         try (Progress p = new Progress("eval", EvalTable.rowCount(o, MoeSmoothing.applies(m.model()) ? policies.size() : 1))) {
             boolean lines = !quiet && !p.isLive();
             return new EvalTable(m.model(), stats, calib, eval, lines ? s -> System.err.println("sq: " + s) : s -> { })
-                    .moePolicies(policies).smoothingGroups(groups).onProgress(quiet || lines ? n -> { } : p::stepTo).run(o);
+                    .moePolicies(policies).smoothingGroups(groups).evaluator(evaluator).onProgress(quiet || lines ? n -> { } : p::stepTo).run(o);
         }
     }
 

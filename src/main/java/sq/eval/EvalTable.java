@@ -28,11 +28,22 @@ public final class EvalTable {
      * @param note   e.g. the share of channels kept in FP by LLM.int8(), or the chosen alphas
      */
     public record Row(String method, Object alpha, String scheme, String weights, String activations, Boolean bmm, double ppl, String note,
-                      Map<String, Float> groupAlphas) {
+                      Map<String, Float> groupAlphas) implements java.io.Serializable { // sent back by a distributed part (sq.distributed)
         /** A row without per-group alphas. */
         public Row(String method, Object alpha, String scheme, String weights, String activations, Boolean bmm, double ppl, String note) {
             this(method, alpha, scheme, weights, activations, bmm, ppl, note, null);
         }
+    }
+
+    /**
+     * How a row's model is scored on the evaluation windows: by default its perplexity; a part of a distributed run
+     * (sq.distributed.DistributedEval) records its windows' log-probabilities instead, for the driver to sum.
+     */
+    @FunctionalInterface
+    public interface Evaluator {
+        Evaluator PERPLEXITY = (model, eval) -> Perplexity.evaluate(model, eval, w -> { });
+
+        Perplexity.Result evaluate(Transformer model, Windows eval);
     }
 
     /** What to run: alphas (and auto), schemes, whether to add the baselines, calibration tokens for the alpha search. */
@@ -46,6 +57,7 @@ public final class EvalTable {
     private IntConsumer progress = n -> { };
     private List<MoeSmoothing.Policy> moePolicies = MoeSmoothing.ALL;
     private SmoothingGroup.Groups groups = SmoothingGroup.Groups.REFERENCE;
+    private Evaluator evaluator = Evaluator.PERPLEXITY;
     private int evaluated;
 
     public EvalTable(Model fp32, ActivationStats stats, Windows calib, Windows eval, Consumer<String> log) {
@@ -74,6 +86,12 @@ public final class EvalTable {
      */
     public EvalTable smoothingGroups(SmoothingGroup.Groups groups) {
         this.groups = groups;
+        return this;
+    }
+
+    /** How each row is scored (default {@link Evaluator#PERPLEXITY}). */
+    public EvalTable evaluator(Evaluator evaluator) {
+        this.evaluator = evaluator;
         return this;
     }
 
@@ -137,7 +155,7 @@ public final class EvalTable {
     }
 
     private double ppl(String label, Model m) {
-        Perplexity.Result r = Perplexity.evaluate(new Transformer(m), eval, w -> { });
+        Perplexity.Result r = evaluator.evaluate(new Transformer(m), eval);
         log.accept(String.format("%-32s ppl %.4f (%.1f s)", label, r.ppl(), r.seconds()));
         progress.accept(++evaluated);
         return r.ppl();
