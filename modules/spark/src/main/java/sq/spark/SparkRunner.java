@@ -43,8 +43,9 @@ public final class SparkRunner implements DistributedRunner {
         Part<R> part = job.part();
         List<Integer> parts = IntStream.range(0, job.parts()).boxed().toList();
         int driverThreads = Parallel.threads(); // local mode: the tasks run in this JVM and resize its pool
+        long t0 = System.nanoTime();
         try {
-            return new ArrayList<>(sc.parallelize(parts, job.parts()).map(p -> {
+            List<R> results = new ArrayList<>(sc.parallelize(parts, job.parts()).map(p -> {
                 TaskThreads.apply();
                 R r = part.run(p);
                 // after the work, as when an executor is lost before its result reaches the driver
@@ -53,6 +54,8 @@ public final class SparkRunner implements DistributedRunner {
                 if (holdMs > 0) Thread.sleep(holdMs);
                 return r;
             }).collect());
+            System.err.printf("sq: spark: %s: %d tasks done in %.1f s%n", job.name(), job.parts(), (System.nanoTime() - t0) / 1e9);
+            return results;
         } catch (Exception e) { // SparkException, checked but undeclared (Scala)
             throw failure(job.name(), e);
         } finally {
@@ -87,6 +90,7 @@ public final class SparkRunner implements DistributedRunner {
             System.err.println("sq: spark executor memory " + gb + "g (set spark.executor.memory to override)");
         }
         SparkSession s;
+        long t0 = System.nanoTime();
         try {
             s = b.getOrCreate();
         } catch (Exception e) { // e.g. a master URL Spark cannot parse, a cluster manager that refuses the application
@@ -96,6 +100,7 @@ public final class SparkRunner implements DistributedRunner {
         }
         // Spark logs every failed task attempt with its stack trace at WARN; what failed for good is reported by run()
         s.sparkContext().setLogLevel("ERROR");
+        System.err.printf("sq: spark session at %s started in %.1f s%n", master, (System.nanoTime() - t0) / 1e9);
         return s;
     }
 
