@@ -5,7 +5,9 @@ import java.util.function.Supplier;
 /**
  * What the parts of a job load (the model, the tokenized text), kept once per JVM: the tasks of one job that run in
  * the same executor share it (the first loads it, the others wait for it rather than loading it again at the same
- * time); a job with another key replaces it, so at most one is held.
+ * time); a job with another key replaces it, so at most one is held. Keyed by what the job was given (the command
+ * line), not by the files' contents: executors live as long as their application, so only a second job of the same
+ * command line in one application (a test, a driver program) would see a file changed in between as it was.
  */
 public final class PerJvm {
     private static Object key, value;
