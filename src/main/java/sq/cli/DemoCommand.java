@@ -38,7 +38,7 @@ import java.util.concurrent.Callable;
                 "The bundled stories260K (karpathy/llama2.c, MIT) and its outlier twin, built in memory: "
                 + "the same model with a few hidden channels of every norm gain multiplied by a power of two and the matching "
                 + "weight columns divided by it (the same function bit for bit in fp32, but with the activation outliers of "
-                + "real LLMs). Prints the perplexity of fp32, naive W8A8 and SmoothQuant W8A8 (alpha 0.85; the paper's groups, the exact v_proj -> o_proj, up_proj -> down_proj, and SmoothAttention "
+                + "real LLMs). Prints the perplexity of fp32, naive W8A8 and SmoothQuant W8A8 (alpha 0.75; the paper's groups, the exact v_proj -> o_proj, up_proj -> down_proj, and SmoothAttention "
                 + "on q_proj/k_proj, alpha 0.75) under O1/O2/O3/w8a8 "
                 + "for both, the outliers of one layer before and after smoothing, writes the inspect page of the twin, then "
                 + "runs one greedy story in fp32 and in SmoothQuant W8A8 on the int8 engine (tokens/s and model size of both).",
