@@ -39,8 +39,8 @@ final class Demo {
     static final int[] CHANNELS = {5, 29, 46};
     static final float K_ATTN = 32, K_MLP = 16;
     /**
-     * The paper's migration strength for Llama-like models (0.75..0.85; Llama 2 takes 0.85). 0.75 beat 0.85 and 0.9 with
-     * SmoothAttention on under every preset, on the demo's windows 0..39 and on windows 40..99 (DemoAblation).
+     * SmoothQuant's migration strength: 0.75 beat 0.85 (the demo's earlier choice) and 0.9 with SmoothAttention on,
+     * under every preset, on the demo's windows 0..39 and on windows 40..99 (DemoAblation).
      */
     static final float ALPHA = 0.75f;
     /**
