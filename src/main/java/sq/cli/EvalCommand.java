@@ -74,6 +74,15 @@ final class EvalCommand implements Callable<Integer> {
                     + "dense models). Default: ${DEFAULT-VALUE}.")
     String smoothGroups;
 
+    @Option(names = "--smooth-attention", paramLabel = "ALPHA",
+            description = {"Add SmoothAttention (QServe, Lin et al. 2024) to the smoothquant rows: a factor per channel of the "
+                    + "head dimension, lambda = max|K|^a / max|Q|^(1-a) (a = ALPHA in [0, 1]; 0.5 makes max|K/lambda| = max|Q lambda|, "
+                    + "the demo takes 0.75), divides k_proj's output rows and multiplies q_proj's: an exact identity of Q.K^T that "
+                    + "moves K's outlier channels into Q before both are quantized for the int8 BMM. One factor for the query heads "
+                    + "of a kv head and for the two channels of each RoPE pair; layers with q/k norms or a fused q/k/v projection "
+                    + "are left alone (the row's note says so). Default: off."})
+    Float smoothAttention;
+
     @Option(names = "--json", description = "Print a JSON array of rows {method, alpha, weights, activations, bmm, ppl}.")
     boolean json;
 
@@ -99,6 +108,7 @@ final class EvalCommand implements Callable<Integer> {
     /** The table over evaluation windows [from, from + count), each row scored by evaluator. */
     private List<EvalTable.Row> rows(int from, int count, EvalTable.Evaluator evaluator) {
         SmoothingGroup.Groups groups = smoothingGroups();
+        checkSmoothAttention();
         AlphaSpec alphas = AlphaSpec.parse(alpha);
         List<Scheme> schemeList = schemes.stream().map(Scheme::parse).toList();
         LoadedModel m = modelOptions.load().requireFloat();
@@ -109,7 +119,12 @@ final class EvalCommand implements Callable<Integer> {
         if (groups == SmoothingGroup.Groups.EXTENDED && MoeSmoothing.applies(m.model()))
             throw new InputException("--smooth-groups extended: for dense models; a mixture of experts takes --moe-smoothing");
         return runTable(m, stats, calib, eval, new EvalTable.Options(alphas, schemeList, baselines, 4096),
-                calibration.moePolicies(true), groups, evaluator, common.quiet);
+                calibration.moePolicies(true), groups, smoothAttention, evaluator, common.quiet);
+    }
+
+    private void checkSmoothAttention() {
+        if (smoothAttention != null && !(smoothAttention >= 0 && smoothAttention <= 1))
+            throw new InputException("--smooth-attention " + smoothAttention + ": give an alpha in [0, 1]");
     }
 
     private SmoothingGroup.Groups smoothingGroups() {
@@ -127,6 +142,7 @@ final class EvalCommand implements Callable<Integer> {
     private List<EvalTable.Row> sparkRows() {
         // the options checked here, before any executor starts
         smoothingGroups();
+        checkSmoothAttention();
         AlphaSpec.parse(alpha);
         schemes.forEach(Scheme::parse);
         String[] args = SparkOption.argsWithoutSpark(spec);
@@ -158,14 +174,15 @@ final class EvalCommand implements Callable<Integer> {
     }
 
     /** Runs the table with a progress bar on a terminal, one log line per row otherwise (not both). */
-    /** policies: a mixture of experts' smoothing policies, each its own rows. */
+    /** policies: a mixture of experts' smoothing policies, each its own rows; smoothAttention: its alpha, or null for none. */
     static List<EvalTable.Row> runTable(LoadedModel m, ActivationStats stats, Windows calib, Windows eval, EvalTable.Options o,
-                                        List<MoeSmoothing.Policy> policies, SmoothingGroup.Groups groups, EvalTable.Evaluator evaluator,
-                                        boolean quiet) {
+                                        List<MoeSmoothing.Policy> policies, SmoothingGroup.Groups groups, Float smoothAttention,
+                                        EvalTable.Evaluator evaluator, boolean quiet) {
         try (Progress p = new Progress("eval", EvalTable.rowCount(o, MoeSmoothing.applies(m.model()) ? policies.size() : 1))) {
             boolean lines = !quiet && !p.isLive();
             return new EvalTable(m.model(), stats, calib, eval, lines ? s -> System.err.println("sq: " + s) : s -> { })
-                    .moePolicies(policies).smoothingGroups(groups).evaluator(evaluator).onProgress(quiet || lines ? n -> { } : p::stepTo).run(o);
+                    .moePolicies(policies).smoothingGroups(groups).smoothAttention(smoothAttention).evaluator(evaluator)
+                    .onProgress(quiet || lines ? n -> { } : p::stepTo).run(o);
         }
     }
 

@@ -10,6 +10,7 @@ import sq.quant.Calibrator;
 import sq.quant.FakeQuantizer;
 import sq.quant.MoeSmoothing;
 import sq.quant.Scheme;
+import sq.quant.SmoothAttention;
 import sq.quant.Smoother;
 
 import java.util.ArrayList;
@@ -58,6 +59,7 @@ public final class EvalTable {
     private List<MoeSmoothing.Policy> moePolicies = MoeSmoothing.ALL;
     private SmoothingGroup.Groups groups = SmoothingGroup.Groups.REFERENCE;
     private Evaluator evaluator = Evaluator.PERPLEXITY;
+    private Float attentionAlpha;
     private int evaluated;
 
     public EvalTable(Model fp32, ActivationStats stats, Windows calib, Windows eval, Consumer<String> log) {
@@ -95,6 +97,12 @@ public final class EvalTable {
         return this;
     }
 
+    /** SmoothAttention (QServe) with this alpha on top of the smoothquant rows' smoothing; null (the default): none. */
+    public EvalTable smoothAttention(Float alpha) {
+        this.attentionAlpha = alpha;
+        return this;
+    }
+
     /** How many rows (perplexity evaluations) {@link #run} produces for these options (a dense model). */
     public static int rowCount(Options o) {
         return rowCount(o, 1);
@@ -117,9 +125,12 @@ public final class EvalTable {
         for (float alpha : o.alphas().values())
             for (MoeSmoothing.Policy p : moe ? moePolicies : List.of(MoeSmoothing.DEFAULT)) {
                 Model smoothed = moe ? MoeSmoothing.smooth(fp32, stats, alpha, p).model() : Smoother.smooth(fp32, stats, g -> alpha, groups).model();
-                ActivationStats smoothedStats = needsStatic ? calibrate(smoothed) : stats;
                 String note = moe ? "moe-smoothing " + p.cliName() : groups == SmoothingGroup.Groups.REFERENCE ? unsmoothed
                         : (unsmoothed.isEmpty() ? "" : unsmoothed + "; ") + "smoothing groups " + groups.cliName();
+                StringBuilder attention = new StringBuilder();
+                smoothed = withSmoothAttention(smoothed, attention);
+                note = note.isEmpty() || attention.isEmpty() ? note + attention : note + "; " + attention;
+                ActivationStats smoothedStats = needsStatic ? calibrate(smoothed) : stats;
                 for (Scheme s : o.schemes()) rows.add(row("smoothquant", alpha, s, FakeQuantizer.quantize(smoothed, s, smoothedStats), note));
             }
         if (o.alphas().auto()) {
@@ -127,10 +138,11 @@ public final class EvalTable {
             Map<String, float[]> inputs = AlphaSearch.collectGroupInputs(fp32, calib, o.autoTokens());
             for (Scheme s : o.schemes()) {
                 Map<String, Float> chosen = AlphaSearch.search(fp32, stats, inputs, s);
-                Model smoothed = Smoother.smooth(fp32, stats, g -> chosen.get(g.norm())).model();
+                StringBuilder attention = new StringBuilder();
+                Model smoothed = withSmoothAttention(Smoother.smooth(fp32, stats, g -> chosen.get(g.norm())).model(), attention);
                 ActivationStats smoothedStats = s.activations() == sq.quant.ActivationGranularity.PER_TENSOR_STATIC ? calibrate(smoothed) : stats;
                 Row r = row("smoothquant", "auto", s, FakeQuantizer.quantize(smoothed, s, smoothedStats), "alphas " + summarize(chosen)
-                        + (moe ? "; experts not smoothed (the search covers the attention groups)" : ""));
+                        + (moe ? "; experts not smoothed (the search covers the attention groups)" : "") + (attention.isEmpty() ? "" : "; " + attention));
                 rows.add(new Row(r.method(), r.alpha(), r.scheme(), r.weights(), r.activations(), r.bmm(), r.ppl(), r.note(), chosen));
             }
         }
@@ -142,6 +154,16 @@ public final class EvalTable {
                     String.format("%.2f%% of input channels kept in FP (max|x| > %.1f)", 100 * mixed.fpChannelShare(), FakeQuantizer.LLM_INT8_THRESHOLD), null));
         }
         return rows;
+    }
+
+    /** smoothed with SmoothAttention where asked for (on the fp32 model's statistics of q/k); note gets what was done. */
+    private Model withSmoothAttention(Model smoothed, StringBuilder note) {
+        if (attentionAlpha == null) return smoothed;
+        SmoothAttention.Result r = SmoothAttention.smooth(smoothed, stats, attentionAlpha);
+        note.append(String.format(java.util.Locale.ROOT, "smooth attention a=%.2f", attentionAlpha));
+        if (!r.skipped().isEmpty())
+            note.append(String.format(java.util.Locale.ROOT, " (%d of %d layers skipped: %s)", r.skipped().size(), smoothed.layers().size(), r.skipped().values().iterator().next()));
+        return r.model();
     }
 
     private ActivationStats calibrate(Model m) {
