@@ -152,52 +152,43 @@ INLINE int32_t hsum(__m256i v) {
     return _mm_cvtsi128_si32(s);
 }
 
-#ifndef GEMV_ROWS
-#define GEMV_ROWS 4
-#endif
-
 /*
- * As sq_avx512.c's: acc[h] = dot(x, row h) for h < R, 32 inputs per step; the last partial step (rem inputs; AVX2
- * has no masked byte loads) from zero-padded copies, xr being x's.
+ * Decode, as sq_avx512.c's: one row after the other (one sequential stream per thread), 32 inputs per step on two
+ * pairs of accumulators; the last partial step (k % 32 inputs; AVX2 has no masked byte loads) from zero-padded copies.
  */
-INLINE void gemv_rows(int R, const uint8_t *x, __m256i xr, const int8_t *w, int64_t ldw, int full, int rem, int32_t *acc) {
-    const __m256i ones = _mm256_set1_epi8(1);
-    __m256i a[GEMV_ROWS], s[GEMV_ROWS];
-#pragma GCC unroll 4
-    for (int h = 0; h < R; h++) a[h] = s[h] = _mm256_setzero_si256();
-    for (int i = 0; i < full; i += 32) {
-        __m256i xv = _mm256_loadu_si256((const __m256i *) (x + i));
-#pragma GCC unroll 4
-        for (int h = 0; h < R; h++) {
-            __m256i wv = _mm256_loadu_si256((const __m256i *) (w + h * ldw + i));
-            a[h] = DP(a[h], xv, wv);
-            s[h] = DP(s[h], ones, wv);
-        }
-    }
-    if (rem) {
-#pragma GCC unroll 4
-        for (int h = 0; h < R; h++) {
-            int8_t wt[32] __attribute__((aligned(32))) = {0};
-            memcpy(wt, w + h * ldw + full, rem);
-            __m256i wv = _mm256_load_si256((const __m256i *) wt);
-            a[h] = DP(a[h], xr, wv);
-            s[h] = DP(s[h], ones, wv);
-        }
-    }
-#pragma GCC unroll 4
-    for (int h = 0; h < R; h++) acc[h] = hsum(_mm256_sub_epi32(a[h], _mm256_slli_epi32(s[h], 7)));
-}
-
-/* Decode: GEMV_ROWS rows per pass, then one at a time. */
 void sq_avxvnni_gemv(const uint8_t *xu, int32_t xuOff, const int8_t *w, int32_t wOff, int32_t ldw, int32_t k, int32_t n,
                      int32_t *acc) {
     const uint8_t *x = xu + xuOff;
-    int full = k & ~31, rem = k - full, j = 0;
+    const __m256i ones = _mm256_set1_epi8(1);
+    int full = k & ~31, rem = k - full;
     uint8_t xt[32] __attribute__((aligned(32))) = {0};
     memcpy(xt, x + full, rem);
     const __m256i xr = _mm256_load_si256((const __m256i *) xt);
-    for (; j + GEMV_ROWS <= n; j += GEMV_ROWS) gemv_rows(GEMV_ROWS, x, xr, w + wOff + (int64_t) j * ldw, ldw, full, rem, acc + j);
-    for (; j < n; j++) gemv_rows(1, x, xr, w + wOff + (int64_t) j * ldw, ldw, full, rem, acc + j);
+    for (int j = 0; j < n; j++) {
+        const int8_t *row = w + wOff + (int64_t) j * ldw;
+        __m256i a0 = _mm256_setzero_si256(), a1 = a0, s0 = a0, s1 = a0;
+        int i = 0;
+        for (; i + 64 <= full; i += 64) {
+            __m256i w0 = _mm256_loadu_si256((const __m256i *) (row + i)), w1 = _mm256_loadu_si256((const __m256i *) (row + i + 32));
+            a0 = DP(a0, _mm256_loadu_si256((const __m256i *) (x + i)), w0);
+            s0 = DP(s0, ones, w0);
+            a1 = DP(a1, _mm256_loadu_si256((const __m256i *) (x + i + 32)), w1);
+            s1 = DP(s1, ones, w1);
+        }
+        if (i < full) {
+            __m256i w0 = _mm256_loadu_si256((const __m256i *) (row + i));
+            a0 = DP(a0, _mm256_loadu_si256((const __m256i *) (x + i)), w0);
+            s0 = DP(s0, ones, w0);
+        }
+        if (rem) {
+            int8_t wt[32] __attribute__((aligned(32))) = {0};
+            memcpy(wt, row + full, rem);
+            __m256i w1 = _mm256_load_si256((const __m256i *) wt);
+            a1 = DP(a1, xr, w1);
+            s1 = DP(s1, ones, w1);
+        }
+        acc[j] = hsum(_mm256_sub_epi32(_mm256_add_epi32(a0, a1), _mm256_slli_epi32(_mm256_add_epi32(s0, s1), 7)));
+    }
 }
 
 /* iterations x 32 vpdpbusd of 256 bits (1024 multiply-adds, as sq_avx512_peak) on 8 independent accumulators. */
