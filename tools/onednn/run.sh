@@ -1,7 +1,7 @@
 #!/bin/sh
 # Builds tools/onednn/bench.c with the system gcc against Debian's oneDNN (apt-get install libdnnl-dev) and sq's
 # kernels (src/main/c), then runs the prefill shape (256 x 5632 x 2048) and the decode one (1 x 5632 x 2048) on
-# $THREADS threads (default 2). Not part of the Maven build: oneDNN is not a dependency of sq (docs/PERFORMANCE.md).
+# $THREADS threads (default 2; CPU_TIME=1 THREADS=1 for rates per CPU second on a busy host, see bench.c). Not part of the Maven build: oneDNN is not a dependency of sq (docs/PERFORMANCE.md).
 set -eu
 HERE="$(cd "$(dirname "$0")" && pwd)"
 C="$HERE/../../src/main/c"
