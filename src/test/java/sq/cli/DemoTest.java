@@ -38,8 +38,9 @@ class DemoTest extends ConsoleCapture {
         assertThat(twin.get("fp32").asDouble()).isEqualTo(fp32);
         assertThat(j.get("windows").asInt()).isEqualTo(10);
         assertThat(j.get("smoothing_groups").asText()).isEqualTo("extended");
+        assertThat(j.get("smooth_attention_alpha").asDouble()).isEqualTo(0.75);
 
-        // the paper's Figure 4 on the twin: naive W8A8 collapses on per-tensor activations (O2, O3) ...
+        // the paper's Figure 4 on the twin: naive W8A8 collapses on per-tensor activations (O2, O3: at least 10% worse) ...
         assertThat(twin.get("naive").get("O3").asDouble()).isGreaterThan(1.10 * fp32);
         assertThat(twin.get("naive").get("O2").asDouble()).isGreaterThan(1.10 * fp32);
         for (String s : PRESETS) {
@@ -48,10 +49,10 @@ class DemoTest extends ConsoleCapture {
             // ... SmoothQuant takes back all that the outliers cost: the twin as good as the original under each preset
             assertThat(sq).as(s).isCloseTo(sqOriginal, within(2e-3 * sqOriginal));
             assertThat(sq).as(s).isLessThan(naive);
-            // and near fp32: within 1% under per-token activations (O1, w8a8); per-tensor ones (O2, O3) keep what the
-            // int8 BMM inputs cost (q/k/v outputs, K's most: about 0.8% of O3's 1.6% on 40 windows, see DemoAblation),
-            // which no smoothing group reaches, as on the original
-            assertThat(sq).as(s).isLessThan((s.equals("O1") || s.equals("w8a8") ? 1.01 : s.equals("O2") ? 1.015 : 1.02) * fp32);
+            // and near fp32: within 1% (issue 20's done-when) except O2 (per-tensor dynamic), which keeps part of what the
+            // per-tensor int8 inputs of Q.K^T cost even with SmoothAttention, as on the original (measured +1.16% on these
+            // 10 windows, +0.98% on 0..39, +1.17% on 40..99; O3: +0.52%, +0.77%, +1.20%; DemoAblation)
+            assertThat(sq).as(s).isLessThan((s.equals("O2") ? 1.015 : 1.01) * fp32);
         }
         // Figure 2 in numbers: the outlier channel dominates before smoothing, not after
         assertThat(twin.get("act_ratio").get("before").asDouble()).isGreaterThan(20);
