@@ -170,45 +170,45 @@ static void unoffset(int T, const int32_t *colsum, int32_t *c) {
 
 INLINE int32_t hsum(__m512i v) { return _mm512_reduce_add_epi32(v); }
 
-/* The low n of 64 lanes (n clamped to 0..64). */
-INLINE __mmask64 low_lanes(int n) { return _cvtu64_mask64(n >= 64 ? ~0ULL : n <= 0 ? 0 : ~0ULL >> (64 - n)); }
-
 /*
  * Decode: acc[j] = dot(x, row j) for j < n, rows at w[wOff + j*ldw], one row after the other, so that with ldw = k
- * (a whole matrix) each thread reads one sequential stream (four rows at a time, four streams 2 KB apart, read at
- * about half the rate here, as more rows per pass did for the pure-Java GEMV, Int8Gemv). Weight loads are aligned:
- * a row's first bytes up to a 64-byte boundary are a masked step of their own (a load across two cache lines halved
- * the rate on this Zen 5). Per 64 inputs a vpdpbusd of x by the row and one of all-ones by the row (its sum, for the
- * offset), on two pairs of accumulators so that their latency does not bound the stream; masked tail, no read past
- * a row. The int32 sums wrap, so splitting a row differently gives the same bits.
+ * (a whole matrix) each thread reads one sequential stream. 256-bit vectors (vpdpbusd on ymm, AVX-512 VL): a 64-byte
+ * load splits across two cache lines wherever a row does not start on a 64-byte boundary (a heap array's data is
+ * 8-byte aligned) and then ran at under half the rate; half-width loads split half as often, and the stream, not the
+ * width, is the limit here. Per 32 inputs a vpdpbusd of x by the row and one of all-ones by the row (its sum, for the
+ * offset), on two pairs of accumulators so that their latency does not bound the stream; masked tail, no read past a row.
  */
 void sq_avx512_gemv(const uint8_t *xu, int32_t xuOff, const int8_t *w, int32_t wOff, int32_t ldw, int32_t k, int32_t n,
                     int32_t *acc) {
     const uint8_t *x = xu + xuOff;
-    const __m512i ones = _mm512_set1_epi8(1), zero = _mm512_setzero_si512();
+    const __m256i ones = _mm256_set1_epi8(1);
+    int full = k & ~31, rem = k - full;
+    __mmask32 m = _cvtu32_mask32(rem ? ~0u >> (32 - rem) : 0);
     for (int j = 0; j < n; j++) {
         const int8_t *row = w + wOff + (int64_t) j * ldw;
-        int head = (int) ((64 - ((uintptr_t) row & 63)) & 63);
-        if (head > k) head = k;
-        __mmask64 mh = low_lanes(head);
-        __m512i h = _mm512_maskz_loadu_epi8(mh, row);
-        __m512i a0 = _mm512_dpbusd_epi32(zero, _mm512_maskz_loadu_epi8(mh, x), h), s0 = _mm512_dpbusd_epi32(zero, ones, h);
-        __m512i a1 = zero, s1 = zero;
-        int i = head;
-        for (; i + 128 <= k; i += 128) {
-            __m512i w0 = _mm512_load_si512(row + i), w1 = _mm512_load_si512(row + i + 64);
-            a0 = _mm512_dpbusd_epi32(a0, _mm512_loadu_si512(x + i), w0);
-            s0 = _mm512_dpbusd_epi32(s0, ones, w0);
-            a1 = _mm512_dpbusd_epi32(a1, _mm512_loadu_si512(x + i + 64), w1);
-            s1 = _mm512_dpbusd_epi32(s1, ones, w1);
+        __m256i a0 = _mm256_setzero_si256(), a1 = a0, s0 = a0, s1 = a0;
+        int i = 0;
+        for (; i + 64 <= full; i += 64) {
+            __m256i w0 = _mm256_loadu_si256((const __m256i *) (row + i)), w1 = _mm256_loadu_si256((const __m256i *) (row + i + 32));
+            a0 = _mm256_dpbusd_epi32(a0, _mm256_loadu_si256((const __m256i *) (x + i)), w0);
+            s0 = _mm256_dpbusd_epi32(s0, ones, w0);
+            a1 = _mm256_dpbusd_epi32(a1, _mm256_loadu_si256((const __m256i *) (x + i + 32)), w1);
+            s1 = _mm256_dpbusd_epi32(s1, ones, w1);
         }
-        for (; i < k; i += 64) {
-            __mmask64 m = low_lanes(k - i);
-            __m512i w0 = _mm512_maskz_loadu_epi8(m, row + i);
-            a0 = _mm512_dpbusd_epi32(a0, _mm512_maskz_loadu_epi8(m, x + i), w0);
-            s0 = _mm512_dpbusd_epi32(s0, ones, w0);
+        if (i < full) {
+            __m256i w0 = _mm256_loadu_si256((const __m256i *) (row + i));
+            a0 = _mm256_dpbusd_epi32(a0, _mm256_loadu_si256((const __m256i *) (x + i)), w0);
+            s0 = _mm256_dpbusd_epi32(s0, ones, w0);
         }
-        acc[j] = hsum(_mm512_sub_epi32(_mm512_add_epi32(a0, a1), _mm512_slli_epi32(_mm512_add_epi32(s0, s1), 7)));
+        if (rem) {
+            __m256i w1 = _mm256_maskz_loadu_epi8(m, row + full);
+            a1 = _mm256_dpbusd_epi32(a1, _mm256_maskz_loadu_epi8(m, x + full), w1);
+            s1 = _mm256_dpbusd_epi32(s1, ones, w1);
+        }
+        __m256i d = _mm256_sub_epi32(_mm256_add_epi32(a0, a1), _mm256_slli_epi32(_mm256_add_epi32(s0, s1), 7));
+        __m128i h = _mm_add_epi32(_mm256_castsi256_si128(d), _mm256_extracti128_si256(d, 1));
+        h = _mm_add_epi32(h, _mm_shuffle_epi32(h, 0x4e));
+        acc[j] = _mm_cvtsi128_si32(_mm_add_epi32(h, _mm_shuffle_epi32(h, 0xb1)));
     }
 }
 
