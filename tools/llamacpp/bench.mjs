@@ -68,6 +68,16 @@ function loadedCpuVariants() {
     return [...new Set([...maps.matchAll(/\S*libggml-cpu[^\s]*\.so/g)].map((m) => path.basename(m[0])))];
 }
 
+/** "repack: repack tensor X with q4_0_8x8" lines, counted per layout. */
+function summarizeRepack(lines) {
+    const counts = {};
+    for (const l of lines) {
+        const m = l.match(/repack tensor \S+ with (\S+)/);
+        if (m) counts[m[1]] = (counts[m[1]] ?? 0) + 1;
+    }
+    return counts;
+}
+
 const seconds = (t0) => Number(process.hrtime.bigint() - t0) / 1e9;
 const now = () => process.hrtime.bigint();
 const log = (m) => process.stderr.write(`bench.mjs: ${m}\n`);
@@ -127,12 +137,14 @@ async function main() {
         build_type: llama.buildType,
         cpu_backend: loadedCpuVariants(),
         load_backend_log: lines.filter((l) => l.includes("load_backend") || l.includes("CPU backend")),
+        // ggml's CPU "extra" buffer re-lays some weight types out at load (e.g. Q4_0 into interleaved 8x8 blocks)
+        repack_log: summarizeRepack(lines),
         system_info: llama.systemInfo,
         model: path.basename(a.model),
         file_type: model.fileInfo.metadata.general?.file_type,
         model_bytes: fs.statSync(a.model).size,
         threads: a.threads,
-        flash_attention: ctx.flashAttention,
+        flash_attention: lines.find((l) => /Flash Attention (enabled|disabled)/.test(l))?.replace(/^.*Flash Attention /, "") ?? ctx.flashAttention,
         prompt_tokens: a.prompt,
         gen_tokens: a.gen,
         prefill_tok_s: Math.max(...runs),
