@@ -8,7 +8,6 @@ import picocli.CommandLine.Option;
 import sq.eval.Bench;
 import sq.io.InputException;
 import sq.io.Json;
-import sq.kernels.Int8Kernels;
 import sq.kernels.KernelInfo;
 import sq.model.LayerSource;
 import sq.model.Model;
@@ -123,7 +122,7 @@ final class BenchCommand implements Callable<Integer> {
         Bench.Result r = Bench.run(new Transformer(model, quantizedCheckpoint || int8 && s.bmm()), prompt, gen, common.quiet ? line -> { } : line -> System.err.println("sq: " + line));
         if (json) {
             ObjectNode o = Json.MAPPER.createObjectNode();
-            o.put("model", name).put("engine", engine.name()).put("scheme", int8 ? schemeName : null).put("head", int8 ? h.id : "fp32").put("threads", r.threads()).put("kernel", Int8Kernels.describe()).put("kernels", KernelInfo.describe())
+            o.put("model", name).put("engine", engine.name()).put("scheme", int8 ? schemeName : null).put("head", int8 ? h.id : "fp32").put("threads", r.threads()).put("kernel", KernelInfo.int8()).put("kernels", KernelInfo.describe())
                     .put("prompt_tokens", prompt).put("gen_tokens", gen)
                     .put("prefill_tok_s", r.prefillTokS()).put("decode_tok_s", r.decodeTokS())
                     .put("prefill_gflop_s", r.prefillGflops()).put("bandwidth_gb_s", r.bandwidthGbS())

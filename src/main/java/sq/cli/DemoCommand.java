@@ -38,7 +38,8 @@ import java.util.concurrent.Callable;
                 "The bundled stories260K (karpathy/llama2.c, MIT) and its outlier twin, built in memory: "
                 + "the same model with a few hidden channels of every norm gain multiplied by a power of two and the matching "
                 + "weight columns divided by it (the same function bit for bit in fp32, but with the activation outliers of "
-                + "real LLMs). Prints the perplexity of fp32, naive W8A8 and SmoothQuant W8A8 (alpha 0.85; the paper's groups and the exact v_proj -> o_proj, up_proj -> down_proj) under O1/O2/O3/w8a8 "
+                + "real LLMs). Prints the perplexity of fp32, naive W8A8 and SmoothQuant W8A8 (alpha 0.75; the paper's groups, the exact v_proj -> o_proj, up_proj -> down_proj, and SmoothAttention "
+                + "on q_proj/k_proj, alpha 0.75) under O1/O2/O3/w8a8 "
                 + "for both, the outliers of one layer before and after smoothing, writes the inspect page of the twin, then "
                 + "runs one greedy story in fp32 and in SmoothQuant W8A8 on the int8 engine (tokens/s and model size of both).",
                 "Calibration: windows 100..115 of the bundled TinyStories text; evaluation: windows 0..39 (the fixtures' protocol; see --windows).",
@@ -108,7 +109,7 @@ final class DemoCommand implements Callable<Integer> {
             Runnable step = () -> p.stepTo(++done[0]);
             fp32 = story(m, new Transformer(r.twin().model()), r.twin().model(), step);
             Scheme w8a8 = Scheme.parse("w8a8");
-            Model int8 = Int8Quantizer.quantize(Demo.smooth(r.twin().model(), r.twin().stats()).model(), w8a8,
+            Model int8 = Int8Quantizer.quantize(Demo.smooth(r.twin().model(), r.twin().stats()), w8a8,
                     r.twin().stats(), HeadPrecision.INT8);
             sq = story(m, new Transformer(int8, w8a8.bmm()), int8, step);
         }
@@ -132,6 +133,8 @@ final class DemoCommand implements Callable<Integer> {
                 r.twin().smoothquant(), r.twin().fp32());
         o.println("  SmoothQuant: the paper's groups (input norm -> q/k/v, -> gate/up) and the exact v_proj -> o_proj, up_proj -> down_proj"
                 + " (llm-compressor, AWQ; sq eval --smooth-groups reference|extended)");
+        o.printf(Locale.ROOT, "  + SmoothAttention (QServe): K's channels / lambda, Q's x lambda, lambda = max|K|^%.2f / max|Q|^%.2f per kv-head channel,"
+                + " one per RoPE pair (sq eval --smooth-attention %.2f)%n", Demo.ATTENTION_ALPHA, 1 - Demo.ATTENTION_ALPHA, Demo.ATTENTION_ALPHA);
         for (String s : Demo.SCHEMES) {
             Scheme x = Scheme.parse(s);
             o.printf("  %-5s weights %s, activations %s%n", s, x.weights().id, x.activations().id);
@@ -238,6 +241,7 @@ final class DemoCommand implements Callable<Integer> {
         ObjectNode root = Json.MAPPER.createObjectNode();
         root.put("model", "models/stories260K").put("parameters", r.original().model().config().parameterCount())
                 .put("alpha", Math.round(Demo.ALPHA * 1e6) / 1e6).put("smoothing_groups", Demo.GROUPS.cliName())
+                .put("smooth_attention_alpha", Math.round(Demo.ATTENTION_ALPHA * 1e6) / 1e6)
                 .put("calibration", "tinystories-val-head.txt windows 100..115 of 256 tokens")
                 .put("evaluation", evaluation()).put("windows", windows);
         side(root.putObject("original"), r.original());

@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
+import sq.distributed.DistributedEval;
 import sq.eval.EvalTable;
 import sq.eval.Windows;
 import sq.inspect.OutlierTwin;
@@ -73,37 +74,93 @@ final class EvalCommand implements Callable<Integer> {
                     + "dense models). Default: ${DEFAULT-VALUE}.")
     String smoothGroups;
 
+    @Option(names = "--smooth-attention", paramLabel = "ALPHA",
+            description = {"Add SmoothAttention (QServe, Lin et al. 2024) to the smoothquant rows: a factor per channel of the "
+                    + "head dimension, lambda = max|K|^a / max|Q|^(1-a) (a = ALPHA in [0, 1]; 0.5 makes max|K/lambda| = max|Q lambda|, "
+                    + "the demo takes 0.75), divides k_proj's output rows and multiplies q_proj's: an exact identity of Q.K^T that "
+                    + "moves K's outlier channels into Q before both are quantized for the int8 BMM. One factor for the query heads "
+                    + "of a kv head and for the two channels of each RoPE pair; layers with q/k norms or a fused q/k/v projection "
+                    + "are left alone (the row's note says so). Default: off."})
+    Float smoothAttention;
+
     @Option(names = "--json", description = "Print a JSON array of rows {method, alpha, weights, activations, bmm, ppl}.")
     boolean json;
 
     @Option(names = "--csv", description = "Print CSV.")
     boolean csv;
 
+    @Mixin
+    SparkOption spark;
+    @picocli.CommandLine.Spec
+    picocli.CommandLine.Model.CommandSpec spec;
+
     @Override
     public Integer call() {
         common.apply();
         if (json && csv) throw new InputException("give --json or --csv, not both");
-        SmoothingGroup.Groups groups = switch (smoothGroups) {
-            case "reference" -> SmoothingGroup.Groups.REFERENCE;
-            case "extended" -> SmoothingGroup.Groups.EXTENDED;
-            default -> throw new InputException("--smooth-groups " + smoothGroups + ": give reference or extended");
-        };
+        List<EvalTable.Row> rows = spark.given() ? sparkRows() : rows(0, windows, EvalTable.Evaluator.PERPLEXITY);
+        if (json) System.out.println(toJson(rows).toPrettyString());
+        else if (csv) printCsv(rows);
+        else printTable(rows);
+        return 0;
+    }
+
+    /** The table over evaluation windows [from, from + count), each row scored by evaluator. */
+    private List<EvalTable.Row> rows(int from, int count, EvalTable.Evaluator evaluator) {
+        SmoothingGroup.Groups groups = smoothingGroups();
+        checkSmoothAttention();
         AlphaSpec alphas = AlphaSpec.parse(alpha);
         List<Scheme> schemeList = schemes.stream().map(Scheme::parse).toList();
         MemoryGate.expect(Math.max(window, calibration.calibWindow), Math.max(window, calibration.calibWindow), 1, "--window", false);
         LoadedModel m = modelOptions.load().requireFloat();
         if (outlierTwin != null) m = twin(m, outlierTwin);
         Windows calib = calibration.windows(m.tokenizer());
-        Windows eval = Windows.of(m.tokenizer().encode(TextFiles.read(text)), window, 0, windows, text.toString());
+        Windows eval = Windows.of(m.tokenizer().encode(TextFiles.read(text)), window, from, count, text.toString());
         ActivationStats stats = actScales != null ? ActivationStats.load(actScales) : CalibrationOptions.calibrate(LayerSource.of(m.model()), calib);
         if (groups == SmoothingGroup.Groups.EXTENDED && MoeSmoothing.applies(m.model()))
             throw new InputException("--smooth-groups extended: for dense models; a mixture of experts takes --moe-smoothing");
-        List<EvalTable.Row> rows = runTable(m, stats, calib, eval, new EvalTable.Options(alphas, schemeList, baselines, 4096),
-                calibration.moePolicies(true), groups, common.quiet);
-        if (json) System.out.println(toJson(rows).toPrettyString());
-        else if (csv) printCsv(rows);
-        else printTable(rows);
-        return 0;
+        return runTable(m, stats, calib, eval, new EvalTable.Options(alphas, schemeList, baselines, 4096),
+                calibration.moePolicies(true), groups, smoothAttention, evaluator, common.quiet);
+    }
+
+    private void checkSmoothAttention() {
+        if (smoothAttention != null && !(smoothAttention >= 0 && smoothAttention <= 1))
+            throw new InputException("--smooth-attention " + smoothAttention + ": give an alpha in [0, 1]");
+    }
+
+    private SmoothingGroup.Groups smoothingGroups() {
+        return switch (smoothGroups) {
+            case "reference" -> SmoothingGroup.Groups.REFERENCE;
+            case "extended" -> SmoothingGroup.Groups.EXTENDED;
+            default -> throw new InputException("--smooth-groups " + smoothGroups + ": give reference or extended");
+        };
+    }
+
+    /**
+     * --spark: the evaluation windows split over the partitions, each builds the table and scores its windows; the
+     * rows' log-probabilities summed here in window order (sq.distributed.DistributedEval), the same doubles.
+     */
+    private List<EvalTable.Row> sparkRows() {
+        // the options checked here, before any executor starts
+        smoothingGroups();
+        checkSmoothAttention();
+        AlphaSpec.parse(alpha);
+        schemes.forEach(Scheme::parse);
+        String[] args = SparkOption.argsWithoutSpark(spec);
+        long modelBytes = PplCommand.pathBytes(modelOptions.model);
+        // fixed: three float models at once (fp32, smoothed, fake-quantized), each at most twice the file (bf16 -> fp32);
+        // per window its logits [T, vocab] in float
+        return DistributedEval.merge(spark.run("sq eval", windows, 6 * modelBytes, (long) window * 4 * 32_000,
+                (from, to) -> partOf(args, from, to)));
+    }
+
+    /** On an executor: the table with its rows' log-probabilities on evaluation windows [from, to). */
+    static DistributedEval.Part partOf(String[] args, int from, int to) {
+        EvalCommand c = new EvalCommand();
+        new picocli.CommandLine(c).parseArgs(args);
+        c.common.quiet = true;
+        DistributedEval.Recorder recorder = new DistributedEval.Recorder();
+        return recorder.part(c.rows(from, to - from, recorder));
     }
 
     private LoadedModel twin(LoadedModel m, List<Integer> channels) {
@@ -118,13 +175,15 @@ final class EvalCommand implements Callable<Integer> {
     }
 
     /** Runs the table with a progress bar on a terminal, one log line per row otherwise (not both). */
-    /** policies: a mixture of experts' smoothing policies, each its own rows. */
+    /** policies: a mixture of experts' smoothing policies, each its own rows; smoothAttention: its alpha, or null for none. */
     static List<EvalTable.Row> runTable(LoadedModel m, ActivationStats stats, Windows calib, Windows eval, EvalTable.Options o,
-                                        List<MoeSmoothing.Policy> policies, SmoothingGroup.Groups groups, boolean quiet) {
+                                        List<MoeSmoothing.Policy> policies, SmoothingGroup.Groups groups, Float smoothAttention,
+                                        EvalTable.Evaluator evaluator, boolean quiet) {
         try (Progress p = new Progress("eval", EvalTable.rowCount(o, MoeSmoothing.applies(m.model()) ? policies.size() : 1))) {
             boolean lines = !quiet && !p.isLive();
             return new EvalTable(m.model(), stats, calib, eval, lines ? s -> System.err.println("sq: " + s) : s -> { })
-                    .moePolicies(policies).smoothingGroups(groups).onProgress(quiet || lines ? n -> { } : p::stepTo).run(o);
+                    .moePolicies(policies).smoothingGroups(groups).smoothAttention(smoothAttention).evaluator(evaluator)
+                    .onProgress(quiet || lines ? n -> { } : p::stepTo).run(o);
         }
     }
 

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
+import sq.distributed.PerJvm;
 import sq.eval.Perplexity;
 import sq.eval.Windows;
 import sq.io.Json;
@@ -70,13 +71,21 @@ final class PplCommand implements Callable<Integer> {
         return sum.result(windows, (System.nanoTime() - t0) / 1e9);
     }
 
+    /** What the tasks of one ppl job on an executor share (sq.distributed.PerJvm): the prepared model, the tokens. */
+    private record Prepared(sq.model.Model model, boolean int8Engine, int[] ids) {
+    }
+
     /** On an executor: the log-probabilities of windows [from, to) of the command line args. */
     static double[][] windowsOf(String[] args, int from, int to) {
         PplCommand c = new PplCommand();
         new picocli.CommandLine(c).parseArgs(args);
-        LoadedModel m = c.modelOptions.load();
-        Windows w = Windows.of(m.tokenizer().encode(TextFiles.read(c.text)), c.window, c.first + from, to - from, c.text.toString());
-        sq.model.Transformer tf = c.engine.prepare(m, true);
+        Prepared p = PerJvm.get(java.util.List.of(args), () -> {
+            LoadedModel m = c.modelOptions.load();
+            sq.model.Transformer tf = c.engine.prepare(m, true);
+            return new Prepared(tf.model(), tf.int8Engine(), m.tokenizer().encode(TextFiles.read(c.text)));
+        });
+        Windows w = Windows.of(p.ids(), c.window, c.first + from, to - from, c.text.toString());
+        sq.model.Transformer tf = new sq.model.Transformer(p.model(), p.int8Engine()); // per task: its scratch is its own
         sq.model.KvCache cache = tf.newCache(c.window);
         double[][] lp = new double[to - from][];
         for (int i = 0; i < lp.length; i++) lp[i] = Perplexity.windowLogProbs(tf, cache, w, i);

@@ -9,7 +9,7 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * --spark MASTER for ppl and calibrate: the windows are cut into contiguous ranges, one per partition; each executor
+ * --spark MASTER for ppl, eval and calibrate: the windows are cut into contiguous ranges, one per partition; each executor
  * parses the same command line again, loads the model itself and runs its range; the command merges the ranges'
  * results in window order (see sq.distributed and modules/spark).
  */

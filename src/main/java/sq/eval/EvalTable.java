@@ -10,6 +10,7 @@ import sq.quant.Calibrator;
 import sq.quant.FakeQuantizer;
 import sq.quant.MoeSmoothing;
 import sq.quant.Scheme;
+import sq.quant.SmoothAttention;
 import sq.quant.Smoother;
 
 import java.util.ArrayList;
@@ -28,11 +29,22 @@ public final class EvalTable {
      * @param note   e.g. the share of channels kept in FP by LLM.int8(), or the chosen alphas
      */
     public record Row(String method, Object alpha, String scheme, String weights, String activations, Boolean bmm, double ppl, String note,
-                      Map<String, Float> groupAlphas) {
+                      Map<String, Float> groupAlphas) implements java.io.Serializable { // sent back by a distributed part (sq.distributed)
         /** A row without per-group alphas. */
         public Row(String method, Object alpha, String scheme, String weights, String activations, Boolean bmm, double ppl, String note) {
             this(method, alpha, scheme, weights, activations, bmm, ppl, note, null);
         }
+    }
+
+    /**
+     * How a row's model is scored on the evaluation windows: by default its perplexity; a part of a distributed run
+     * (sq.distributed.DistributedEval) records its windows' log-probabilities instead, for the driver to sum.
+     */
+    @FunctionalInterface
+    public interface Evaluator {
+        Evaluator PERPLEXITY = (model, eval) -> Perplexity.evaluate(model, eval, w -> { });
+
+        Perplexity.Result evaluate(Transformer model, Windows eval);
     }
 
     /** What to run: alphas (and auto), schemes, whether to add the baselines, calibration tokens for the alpha search. */
@@ -46,6 +58,8 @@ public final class EvalTable {
     private IntConsumer progress = n -> { };
     private List<MoeSmoothing.Policy> moePolicies = MoeSmoothing.ALL;
     private SmoothingGroup.Groups groups = SmoothingGroup.Groups.REFERENCE;
+    private Evaluator evaluator = Evaluator.PERPLEXITY;
+    private Float attentionAlpha;
     private int evaluated;
 
     public EvalTable(Model fp32, ActivationStats stats, Windows calib, Windows eval, Consumer<String> log) {
@@ -77,6 +91,18 @@ public final class EvalTable {
         return this;
     }
 
+    /** How each row is scored (default {@link Evaluator#PERPLEXITY}). */
+    public EvalTable evaluator(Evaluator evaluator) {
+        this.evaluator = evaluator;
+        return this;
+    }
+
+    /** SmoothAttention (QServe) with this alpha on top of the smoothquant rows' smoothing; null (the default): none. */
+    public EvalTable smoothAttention(Float alpha) {
+        this.attentionAlpha = alpha;
+        return this;
+    }
+
     /** How many rows (perplexity evaluations) {@link #run} produces for these options (a dense model). */
     public static int rowCount(Options o) {
         return rowCount(o, 1);
@@ -99,9 +125,12 @@ public final class EvalTable {
         for (float alpha : o.alphas().values())
             for (MoeSmoothing.Policy p : moe ? moePolicies : List.of(MoeSmoothing.DEFAULT)) {
                 Model smoothed = moe ? MoeSmoothing.smooth(fp32, stats, alpha, p).model() : Smoother.smooth(fp32, stats, g -> alpha, groups).model();
-                ActivationStats smoothedStats = needsStatic ? calibrate(smoothed) : stats;
                 String note = moe ? "moe-smoothing " + p.cliName() : groups == SmoothingGroup.Groups.REFERENCE ? unsmoothed
                         : (unsmoothed.isEmpty() ? "" : unsmoothed + "; ") + "smoothing groups " + groups.cliName();
+                StringBuilder attention = new StringBuilder();
+                smoothed = withSmoothAttention(smoothed, attention);
+                note = note.isEmpty() || attention.isEmpty() ? note + attention : note + "; " + attention;
+                ActivationStats smoothedStats = needsStatic ? calibrate(smoothed) : stats;
                 for (Scheme s : o.schemes()) rows.add(row("smoothquant", alpha, s, FakeQuantizer.quantize(smoothed, s, smoothedStats), note));
             }
         if (o.alphas().auto()) {
@@ -109,10 +138,11 @@ public final class EvalTable {
             Map<String, float[]> inputs = AlphaSearch.collectGroupInputs(fp32, calib, o.autoTokens());
             for (Scheme s : o.schemes()) {
                 Map<String, Float> chosen = AlphaSearch.search(fp32, stats, inputs, s);
-                Model smoothed = Smoother.smooth(fp32, stats, g -> chosen.get(g.norm())).model();
+                StringBuilder attention = new StringBuilder();
+                Model smoothed = withSmoothAttention(Smoother.smooth(fp32, stats, g -> chosen.get(g.norm())).model(), attention);
                 ActivationStats smoothedStats = s.activations() == sq.quant.ActivationGranularity.PER_TENSOR_STATIC ? calibrate(smoothed) : stats;
                 Row r = row("smoothquant", "auto", s, FakeQuantizer.quantize(smoothed, s, smoothedStats), "alphas " + summarize(chosen)
-                        + (moe ? "; experts not smoothed (the search covers the attention groups)" : ""));
+                        + (moe ? "; experts not smoothed (the search covers the attention groups)" : "") + (attention.isEmpty() ? "" : "; " + attention));
                 rows.add(new Row(r.method(), r.alpha(), r.scheme(), r.weights(), r.activations(), r.bmm(), r.ppl(), r.note(), chosen));
             }
         }
@@ -126,6 +156,16 @@ public final class EvalTable {
         return rows;
     }
 
+    /** smoothed with SmoothAttention where asked for (on the fp32 model's statistics of q/k); note gets what was done. */
+    private Model withSmoothAttention(Model smoothed, StringBuilder note) {
+        if (attentionAlpha == null) return smoothed;
+        SmoothAttention.Result r = SmoothAttention.smooth(smoothed, stats, attentionAlpha);
+        note.append(String.format(java.util.Locale.ROOT, "smooth attention a=%.2f", attentionAlpha));
+        if (!r.skipped().isEmpty())
+            note.append(String.format(java.util.Locale.ROOT, " (%d of %d layers skipped: %s)", r.skipped().size(), smoothed.layers().size(), r.skipped().values().iterator().next()));
+        return r.model();
+    }
+
     private ActivationStats calibrate(Model m) {
         return Calibrator.calibrate(m, calib, w -> { });
     }
@@ -137,7 +177,7 @@ public final class EvalTable {
     }
 
     private double ppl(String label, Model m) {
-        Perplexity.Result r = Perplexity.evaluate(new Transformer(m), eval, w -> { });
+        Perplexity.Result r = evaluator.evaluate(new Transformer(m), eval);
         log.accept(String.format("%-32s ppl %.4f (%.1f s)", label, r.ppl(), r.seconds()));
         progress.accept(++evaluated);
         return r.ppl();

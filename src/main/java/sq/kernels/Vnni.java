@@ -11,31 +11,35 @@ import java.lang.foreign.SymbolLookup;
 import java.lang.invoke.MethodHandle;
 
 /**
- * The native AVX-512 VNNI kernels of src/main/c/sq_vnni.c, bound through FFM. Calls are critical
+ * The native VNNI kernels of src/main/c/sq_vnni.c, bound through FFM; the library runs them on the instruction set
+ * {@link VnniIsa} chose (AVX-512 VNNI or AVX-VNNI, the same results). Calls are critical
  * ({@link Linker.Option#critical}(true)): no thread-state transition, and Java heap arrays are passed in place, not
  * copied. Each call is short (one strip of outputs, or one chunk of rows), so a GC waits at most that long.
  *
  * <p>{@link #AVAILABLE} is false, with {@link #REASON} saying why, where the library is absent, cannot be loaded, is
- * of another version, or the CPU has no AVX-512 VNNI; nothing else here may be called then.
+ * of another version, or the CPU has neither AVX-512 VNNI nor AVX-VNNI; nothing else here may be called then.
  */
 final class Vnni {
 
     /** Output features per GEMM strip, and inputs per k block of packed weights (the C side's NR and KC). */
     static final int NR = 64, KC = 256;
-    private static final int VERSION = 1;
+    private static final int VERSION = 2;
 
     static final boolean AVAILABLE;
     /** Why the native kernels do not run ("no VNNI on this CPU", "library not loadable: ..."), or null. */
     static final String REASON;
     /** A line to log once (a replaced cache file), or null. */
     static final String NOTE;
+    /** The library's sq_vnni_isas(): bits of the {@link VnniIsa}s this CPU runs (0 where the library did not load). */
+    static final int CPU_ISAS;
 
-    private static final MethodHandle OFFSET_X, GEMM, PACK, GEMM_PACKED, GEMV, PEAK;
+    private static final MethodHandle OFFSET_X, GEMM, PACK, GEMM_PACKED, GEMV, PEAK, SELECT, SELECTED;
 
     static {
         NativeLibrary.Result r = NativeLibrary.load();
         String reason = r.reason() == null ? null : "library not loadable: " + r.reason();
-        MethodHandle[] h = new MethodHandle[6];
+        MethodHandle[] h = new MethodHandle[8];
+        int isas = 0;
         if (reason == null) {
             try {
                 SymbolLookup l = r.lookup();
@@ -45,8 +49,8 @@ final class Vnni {
                 if (version != VERSION || nr != NR || kc != KC) {
                     reason = "library not loadable: " + r.path() + " is version " + version + " (strip " + nr + ", block " + kc
                             + "), this code wants " + VERSION + " (" + NR + ", " + KC + ")";
-                } else if ((int) handle(l, "sq_vnni_supported", FunctionDescriptor.of(JAVA_INT)).invokeExact() == 0) {
-                    reason = "no VNNI on this CPU (AVX-512 F/BW/VL + VNNI needed)";
+                } else if ((isas = (int) handle(l, "sq_vnni_isas", FunctionDescriptor.of(JAVA_INT)).invokeExact()) == 0) {
+                    reason = VnniIsa.NO_VNNI;
                 } else {
                     h[0] = handle(l, "sq_vnni_offset_x", FunctionDescriptor.ofVoid(ADDRESS, JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT, ADDRESS, JAVA_INT));
                     h[1] = handle(l, "sq_vnni_gemm", FunctionDescriptor.ofVoid(ADDRESS, JAVA_INT, JAVA_INT, ADDRESS, JAVA_INT, JAVA_INT,
@@ -58,6 +62,11 @@ final class Vnni {
                     h[4] = handle(l, "sq_vnni_gemv", FunctionDescriptor.ofVoid(ADDRESS, JAVA_INT, ADDRESS, JAVA_INT, JAVA_INT, JAVA_INT,
                             JAVA_INT, ADDRESS));
                     h[5] = handle(l, "sq_vnni_peak", FunctionDescriptor.of(JAVA_INT, JAVA_LONG));
+                    h[6] = handle(l, "sq_vnni_select", FunctionDescriptor.of(JAVA_INT, JAVA_INT));
+                    h[7] = handle(l, "sq_vnni_selected", FunctionDescriptor.of(JAVA_INT));
+                    String env = System.getenv(Int8Kernels.ENV);
+                    VnniIsa isa = VnniIsa.choose(isas, env == null ? null : VnniIsa.parse(env));
+                    if ((int) h[6].invokeExact(isa.bit) != 1) throw new IllegalStateException("sq_vnni_select refused " + isa);
                 }
             } catch (Throwable e) { // a missing symbol, or a JVM that refuses native access
                 reason = "library not loadable: " + r.path() + ": " + e;
@@ -66,12 +75,15 @@ final class Vnni {
         AVAILABLE = reason == null;
         REASON = reason;
         NOTE = r.note();
+        CPU_ISAS = reason == null ? isas : 0;
         OFFSET_X = h[0];
         GEMM = h[1];
         PACK = h[2];
         GEMM_PACKED = h[3];
         GEMV = h[4];
         PEAK = h[5];
+        SELECT = h[6];
+        SELECTED = h[7];
     }
 
     private Vnni() {
@@ -80,6 +92,24 @@ final class Vnni {
     private static MethodHandle handle(SymbolLookup lookup, String name, FunctionDescriptor fd) {
         MemorySegment symbol = lookup.find(name).orElseThrow(() -> new IllegalStateException("no symbol " + name));
         return Linker.nativeLinker().downcallHandle(symbol, fd, Linker.Option.critical(true));
+    }
+
+    /** Runs every kernel below on isa (one this CPU has: {@link VnniIsa#use} checks). */
+    static void select(VnniIsa isa) {
+        try {
+            if ((int) SELECT.invokeExact(isa.bit) != 1) throw new IllegalStateException("sq_vnni_select refused " + isa);
+        } catch (Throwable e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /** The instruction set the kernels run on. */
+    static VnniIsa selected() {
+        try {
+            return (int) SELECTED.invokeExact() == VnniIsa.AVX_VNNI.bit ? VnniIsa.AVX_VNNI : VnniIsa.AVX512_VNNI;
+        } catch (Throwable e) {
+            throw new IllegalStateException(e);
+        }
     }
 
     /** Row stride of offset activations: k rounded up to whole groups of 4. */
@@ -137,7 +167,7 @@ final class Vnni {
         }
     }
 
-    /** iterations x 16 independent vpdpbusd (64 multiply-adds each): the instruction's peak on this thread. */
+    /** iterations x 1024 independent multiply-adds (16 vpdpbusd of 512 bits, or 32 of 256): the instruction's peak on this thread. */
     static int peak(long iterations) {
         try {
             return (int) PEAK.invokeExact(iterations);

@@ -14,15 +14,27 @@ import java.util.Map;
 /**
  * What calibration observed for each decoder-layer linear (keyed by Hugging Face module name):
  * per-channel max|x| of its input (SmoothQuant's act_scales), the per-tensor max|x| of its input (the static
- * activation scale) and, for linears whose outputs feed the attention BMMs (q, k, v), the per-tensor max|y|.
+ * activation scale) and, for linears whose outputs feed the attention BMMs (q, k, v), the per-tensor max|y| and the
+ * per-channel max|y_i| (what SmoothAttention's factors are computed from).
  */
 public final class ActivationStats implements java.io.Serializable {
     @java.io.Serial
     private static final long serialVersionUID = 1L;
 
-    /** @param outputMax NaN where the output was not observed */
-    public record Entry(float[] channelMax, float inputMax, float outputMax) implements java.io.Serializable {
+    /**
+     * @param outputMax        NaN where the output was not observed
+     * @param outputChannelMax per output channel max|y_i| [out], or null where the output was not observed (or the
+     *                         statistics come from a file without it)
+     */
+    public record Entry(float[] channelMax, float inputMax, float outputMax, float[] outputChannelMax) implements java.io.Serializable {
+        /** Without per-channel output maxima. */
+        public Entry(float[] channelMax, float inputMax, float outputMax) {
+            this(channelMax, inputMax, outputMax, null);
+        }
     }
+
+    /** Prefix of the per-channel output maxima in a saved file. */
+    static final String OUTPUT_CHANNELS = "output_channels.";
 
     private final Map<String, Entry> entries;
     private final Map<String, Long> tokens;
@@ -70,11 +82,20 @@ public final class ActivationStats implements java.io.Serializable {
                 float[] ch = a.channelMax().clone();
                 for (int j = 0; j < ch.length; j++) ch[j] = Math.max(ch[j], b.channelMax()[j]);
                 // NaN = output not observed: the same linears are observed in every part
-                return new Entry(ch, Math.max(a.inputMax(), b.inputMax()), Math.max(a.outputMax(), b.outputMax()));
+                return new Entry(ch, Math.max(a.inputMax(), b.inputMax()), Math.max(a.outputMax(), b.outputMax()),
+                        maxOf(a.outputChannelMax(), b.outputChannelMax()));
             }));
             p.tokens.forEach((name, t) -> n.merge(name, t, Long::sum));
         }
         return new ActivationStats(m, n);
+    }
+
+    /** Elementwise max; null where either is (not observed in some part). */
+    private static float[] maxOf(float[] a, float[] b) {
+        if (a == null || b == null) return null;
+        float[] m = a.clone();
+        for (int i = 0; i < m.length; i++) m[i] = Math.max(m[i], b[i]);
+        return m;
     }
 
     /** Per-channel max|x| of the linear's input (act_scales). */
@@ -83,8 +104,8 @@ public final class ActivationStats implements java.io.Serializable {
     }
 
     /**
-     * Writes act_scales under the module names (the reference's act_scales layout), and the static scales under
-     * "static_input.NAME" / "static_output.NAME".
+     * Writes act_scales under the module names (the reference's act_scales layout), the static scales under
+     * "static_input.NAME" / "static_output.NAME" and the per-channel output maxima under "output_channels.NAME".
      */
     public void save(Path file) throws IOException {
         SafetensorsWriter w = new SafetensorsWriter().metadata("format", "sq-activation-stats");
@@ -92,6 +113,7 @@ public final class ActivationStats implements java.io.Serializable {
             w.add(name, e.channelMax(), e.channelMax().length);
             w.add("static_input." + name, new float[]{e.inputMax()}, 1);
             if (!Float.isNaN(e.outputMax())) w.add("static_output." + name, new float[]{e.outputMax()}, 1);
+            if (e.outputChannelMax() != null) w.add(OUTPUT_CHANNELS + name, e.outputChannelMax(), e.outputChannelMax().length);
         });
         w.write(file);
     }
@@ -105,13 +127,14 @@ public final class ActivationStats implements java.io.Serializable {
         try (SafetensorsFile f = SafetensorsFile.open(file)) {
             for (TensorSlice t : f.tensors().values()) {
                 String n = t.name();
-                if (n.startsWith("static_input.") || n.startsWith("static_output.")) continue;
+                if (n.startsWith("static_input.") || n.startsWith("static_output.") || n.startsWith(OUTPUT_CHANNELS)) continue;
                 if (t.rank() != 1 || t.shape()[0] == 0)
                     throw InputException.of(file, "act_scales tensor '" + n + "' must be 1-D and non-empty, has shape " + java.util.Arrays.toString(t.shape()));
                 float[] ch = nonNegative(file, n, t.toFloats());
                 float in = f.has("static_input." + n) ? scalar(file, f.get("static_input." + n)) : max(ch);
                 float out = f.has("static_output." + n) ? scalar(file, f.get("static_output." + n)) : Float.NaN;
-                m.put(n, new Entry(ch, in, out));
+                float[] outCh = f.has(OUTPUT_CHANNELS + n) ? nonNegative(file, OUTPUT_CHANNELS + n, f.get(OUTPUT_CHANNELS + n).toFloats()) : null;
+                m.put(n, new Entry(ch, in, out, outCh));
             }
         }
         if (m.isEmpty()) throw InputException.of(file, "holds no activation statistics");

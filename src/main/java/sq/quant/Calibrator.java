@@ -22,7 +22,8 @@ import java.util.function.IntConsumer;
 
 /**
  * Calibration: run windows of text through the fp32 engine and record, for every decoder-layer linear, the running
- * max|x_j| per input channel, the max|x| over the whole input, and for the BMM-feeding linears (q, k, v) max|y|.
+ * max|x_j| per input channel, the max|x| over the whole input, and for the BMM-feeding linears (q, k, v) max|y| and
+ * max|y_i| per output channel (before RoPE: where the simulated int8 BMM inputs are quantized, {@link FakeQuantLinear}).
  * A NaN or Inf stops it with the layer and token named.
  */
 public final class Calibrator implements LinearObserver {
@@ -30,6 +31,7 @@ public final class Calibrator implements LinearObserver {
     private final String unit;
     private final Map<String, float[]> channelMax = new LinkedHashMap<>();
     private final Map<String, Float> outputMax = new HashMap<>();
+    private final Map<String, float[]> outputChannelMax = new HashMap<>();
     private final Map<String, Long> tokenCounts = new HashMap<>(); // rows seen per linear (an expert sees only its own)
     private int window;
 
@@ -53,7 +55,7 @@ public final class Calibrator implements LinearObserver {
     public ActivationStats stats() {
         Map<String, ActivationStats.Entry> entries = new LinkedHashMap<>();
         channelMax.forEach((name, ch) -> entries.put(name,
-                new ActivationStats.Entry(ch, ActivationStats.max(ch), outputMax.getOrDefault(name, Float.NaN))));
+                new ActivationStats.Entry(ch, ActivationStats.max(ch), outputMax.getOrDefault(name, Float.NaN), outputChannelMax.get(name))));
         return new ActivationStats(entries, tokenCounts);
     }
 
@@ -124,11 +126,14 @@ public final class Calibrator implements LinearObserver {
         if (outputObserved.test(linear.name())) {
             float m = outputMax.getOrDefault(linear.name(), 0f);
             int out = linear.out();
-            for (int i = 0; i < tokens * out; i++) {
-                float v = y[i];
-                if (!Float.isFinite(v)) throw nonFinite(linear, "output", i / out, i % out, v);
-                m = Math.max(m, Math.abs(v));
-            }
+            float[] och = outputChannelMax.computeIfAbsent(linear.name(), k -> new float[out]);
+            for (int t = 0; t < tokens; t++)
+                for (int i = 0; i < out; i++) {
+                    float v = y[t * out + i];
+                    if (!Float.isFinite(v)) throw nonFinite(linear, "output", t, i, v);
+                    m = Math.max(m, Math.abs(v));
+                    och[i] = Math.max(och[i], Math.abs(v));
+                }
             outputMax.put(linear.name(), m);
         }
     }

@@ -19,6 +19,7 @@ import org.openjdk.jmh.annotations.Warmup;
 import sq.kernels.Int8Kernels;
 import sq.kernels.Int8MatMul;
 import sq.kernels.Int8Quantize;
+import sq.kernels.VnniIsa;
 
 /**
  * The int8 W8A8 linear ({@link Int8MatMul}) at the shapes of {@link MatMulBench}, so both run in one invocation:
@@ -28,8 +29,8 @@ import sq.kernels.Int8Quantize;
  *
  * <p>KERNEL times the matmul on already-quantized activations; LINEAR adds their per-token quantization, i.e. what
  * an {@code Int8Linear} forward costs. Decode rotates over &gt;= 256 MB of weights, as MatMulBench does.
- * {@code kernels} picks the pure-Java or the native VNNI kernels ({@code -p kernels=NATIVE}); {@link VnniPeakBench}
- * measures the instruction's peak beside them.
+ * {@code kernels} picks the pure-Java or the native VNNI kernels on one instruction set ({@code -p kernels=avx512-vnni},
+ * {@code avx-vnni}, or {@code native}: the best one); {@link VnniPeakBench} measures each set's peak beside them.
  */
 @State(Scope.Benchmark)
 @BenchmarkMode(Mode.Throughput)
@@ -54,8 +55,8 @@ public class Int8MatMulBench {
     @Param
     public Impl impl;
 
-    @Param({"JAVA", "NATIVE"})
-    public Int8Kernels.Mode kernels;
+    @Param({"java", "avx512-vnni", "avx-vnni"})
+    public String kernels;
 
     /** out x in, as in MatMulBench. */
     @Param({"2048x2048", "5632x2048", "2048x5632", "4096x4096", "11008x4096"})
@@ -72,7 +73,7 @@ public class Int8MatMulBench {
 
     @Setup(Level.Trial)
     public void setUp() {
-        Int8Kernels.select(kernels, "the benchmark");
+        select(kernels);
         String[] dims = shape.split("x");
         out = Integer.parseInt(dims[0]);
         in = Integer.parseInt(dims[1]);
@@ -92,6 +93,13 @@ public class Int8MatMulBench {
         y = new float[tokens * out];
         gopPerCall = 2.0 * tokens * in * out / 1e9;
         weightGBPerCall = (double) in * out / 1e9;
+    }
+
+    /** java / native / auto as {@link Int8Kernels#parse}, or native on the named {@link VnniIsa}. */
+    static void select(String kernels) {
+        VnniIsa isa = VnniIsa.parse(kernels);
+        if (isa != null) VnniIsa.use(isa);
+        Int8Kernels.select(isa != null ? Int8Kernels.Mode.NATIVE : Int8Kernels.parse(kernels), "the benchmark");
     }
 
     @Benchmark

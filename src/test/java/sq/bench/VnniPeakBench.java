@@ -8,14 +8,18 @@ import org.openjdk.jmh.annotations.Fork;
 import org.openjdk.jmh.annotations.Measurement;
 import org.openjdk.jmh.annotations.Mode;
 import org.openjdk.jmh.annotations.OutputTimeUnit;
+import org.openjdk.jmh.annotations.Param;
 import org.openjdk.jmh.annotations.Scope;
+import org.openjdk.jmh.annotations.Setup;
 import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.Warmup;
 import sq.kernels.Int8Kernels;
+import sq.kernels.VnniIsa;
 
 /**
- * The int8 peak the GEMM is measured against: 16 independent vpdpbusd per iteration (enough to cover the
- * instruction's latency) on every {@code Parallel} thread at once. "gop" counts 2 operations per multiply-add, as
+ * The int8 peak the GEMM is measured against: 1024 independent multiply-adds per iteration (16 vpdpbusd of 512 bits
+ * on AVX-512 VNNI, 32 of 256 on AVX-VNNI, enough accumulators to cover the instruction's latency) on every
+ * {@code Parallel} thread at once, for each instruction set ({@code isa}) the CPU has. "gop" counts 2 operations per multiply-add, as
  * {@link Int8MatMulBench} does. Run them together: {@code tools/jmh 'Int8MatMulBench|VnniPeakBench' -p tokens=256}.
  */
 @State(Scope.Benchmark)
@@ -34,6 +38,14 @@ public class VnniPeakBench {
 
     /** ~1 ms per call at 2 TOP/s. */
     private static final long ITERATIONS = 1 << 20;
+
+    @Param({"avx512-vnni", "avx-vnni"})
+    public String isa;
+
+    @Setup
+    public void setUp() {
+        VnniIsa.use(VnniIsa.parse(isa));
+    }
 
     @Benchmark
     public void peak(Rates rates) {

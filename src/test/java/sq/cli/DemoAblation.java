@@ -22,7 +22,8 @@ import java.util.regex.Pattern;
  * Where the demo's remaining W8A8 error comes from (a tool, not a test): perplexity of the twin (or, with
  * -Doriginal=true, stories260K) with only the linears matching each -Dwhich pattern fake-quantized, naive and smoothed,
  * with and without the int8 BMMs (q/k/v outputs); -DbmmOnly=q_proj,k_proj,v_proj quantizes every linear and the BMM
- * input of one of them only. Other knobs: -Dalpha, -Dsmooth=REFERENCE|EXTENDED, -Dcalib (windows from 100), -Dwindows,
+ * input of one of them only. Other knobs: -Dalpha, -Dsmooth=REFERENCE|EXTENDED, -Dattention=ALPHA (SmoothAttention on top), -Dbmm=true|false|both, -DevalFirst (first evaluation window),
+ * -Dcalib (windows from 100), -Dwindows,
  * -Dschemes. Run with the test classpath, e.g.
  * {@code java --add-modules jdk.incubator.vector -cp target/test-classes:target/classes:$(cat cp.txt) -Dsmooth=EXTENDED sq.cli.DemoAblation}.
  */
@@ -32,7 +33,7 @@ public class DemoAblation {
         Path text = Path.of("models/stories260K/tinystories-val-head.txt");
         int[] ids = m.tokenizer().encode(TextFiles.read(text));
         int nw = Integer.getInteger("windows", 40);
-        Windows eval = Windows.of(ids, 256, 0, nw, "x");
+        Windows eval = Windows.of(ids, 256, Integer.getInteger("evalFirst", 0), nw, "x");
         Windows calib = Windows.of(ids, 256, 100, Integer.getInteger("calib", 16), "x");
         boolean twin = !Boolean.getBoolean("original");
         Model fp = twin ? Demo.twin(m.model()).model() : m.model();
@@ -41,6 +42,8 @@ public class DemoAblation {
         double f = ppl(fp, eval);
         System.out.printf("fp32 %.4f%n", f);
         Model sm = Smoother.smooth(fp, stats, g -> alpha, sq.model.SmoothingGroup.Groups.valueOf(System.getProperty("smooth", "REFERENCE"))).model();
+        String attention = System.getProperty("attention");
+        if (attention != null) sm = sq.quant.SmoothAttention.smooth(sm, stats, Float.parseFloat(attention)).model();
         ActivationStats sst = Calibrator.calibrate(LayerSource.of(sm), calib, w -> { });
         String bmmOnly = System.getProperty("bmmOnly");
         if (bmmOnly != null) {
@@ -58,7 +61,8 @@ public class DemoAblation {
         }
         for (String sn : System.getProperty("schemes", "O2,O3").split(",")) {
             Scheme s0 = Scheme.parse(sn);
-            for (boolean bmm : new boolean[]{true, false}) {
+            for (boolean bmm : System.getProperty("bmm", "both").equals("both") ? new boolean[]{true, false}
+                    : new boolean[]{Boolean.parseBoolean(System.getProperty("bmm"))}) {
                 Scheme s = new Scheme(s0.name(), s0.weights(), s0.groupSize(), s0.activations(), bmm, s0.description());
                 for (String which : System.getProperty("which", "all,q_proj|k_proj|v_proj,o_proj,gate_proj|up_proj,down_proj").split(",")) {
                     Pattern p = Pattern.compile(which.equals("all") ? ".*" : ".*(" + which + ").*");

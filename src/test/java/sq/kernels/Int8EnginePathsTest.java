@@ -17,7 +17,8 @@ import sq.testing.Fixtures;
 
 /**
  * End to end: the int8 engine (int8 linears, fused q/k/v and gate/up, int8 attention BMMs, int8 head) gives the same
- * logits, bit for bit, on the pure-Java and on the native kernels: a prefill with all logits, then decode steps.
+ * logits, bit for bit, on the pure-Java and on the native kernels, on each instruction set this CPU has: a prefill with
+ * all logits, then decode steps.
  */
 class Int8EnginePathsTest {
 
@@ -30,12 +31,17 @@ class Int8EnginePathsTest {
             for (Scheme s : Scheme.PRESETS.values()) {
                 if (s.activations() == sq.quant.ActivationGranularity.PER_TENSOR_STATIC) continue; // needs calibration
                 for (HeadPrecision head : HeadPrecision.values()) {
-                    List<float[]> java = run(fp32, s, head, Int8Kernels.Mode.JAVA), nat = run(fp32, s, head, Int8Kernels.Mode.NATIVE);
-                    for (int i = 0; i < java.size(); i++)
-                        assertThat(nat.get(i)).as("%s head %s, call %d", s.name(), head, i).isEqualTo(java.get(i));
+                    List<float[]> java = run(fp32, s, head, Int8Kernels.Mode.JAVA);
+                    for (VnniIsa isa : VnniIsa.supported()) {
+                        VnniIsa.use(isa);
+                        List<float[]> nat = run(fp32, s, head, Int8Kernels.Mode.NATIVE);
+                        for (int i = 0; i < java.size(); i++)
+                            assertThat(nat.get(i)).as("%s head %s on %s, call %d", s.name(), head, isa, i).isEqualTo(java.get(i));
+                    }
                 }
             }
         } finally {
+            VnniIsa.use(VnniIsa.best());
             Int8Kernels.restore(saved);
         }
     }

@@ -15,4 +15,13 @@ public final class NativeKernels {
             Assumptions.abort("native int8 kernels: " + Vnni.REASON);
         }
     }
+
+    /** The same, and unless this CPU runs isa. */
+    public static void assume(VnniIsa isa) {
+        assume();
+        if (!VnniIsa.supported().contains(isa)) {
+            System.out.println("SKIPPED: native int8 kernels on " + isa + ": this CPU runs " + VnniIsa.supported());
+            Assumptions.abort("native int8 kernels on " + isa + ": this CPU runs " + VnniIsa.supported());
+        }
+    }
 }

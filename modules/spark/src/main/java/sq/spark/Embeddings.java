@@ -57,6 +57,7 @@ public final class Embeddings {
         StructType schema = in.schema().add("embedding", DataTypes.createArrayType(DataTypes.FloatType, false), false);
         int col = in.schema().fieldIndex(textColumn);
         return in.mapPartitions((MapPartitionsFunction<Row, Row>) rows -> {
+            TaskThreads.apply();
             Loaded m = LOADED.computeIfAbsent(encoder, Embeddings::load);
             BertEncoder enc = new BertEncoder(m.model(), m.pooling()); // per task: its scratch is not shared
             List<Row> out = new ArrayList<>();

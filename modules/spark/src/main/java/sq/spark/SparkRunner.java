@@ -5,6 +5,7 @@ import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.sql.SparkSession;
 import sq.distributed.DistributedRunner;
 import sq.io.InputException;
+import sq.kernels.Parallel;
 
 import java.io.IOException;
 import java.io.Serializable;
@@ -23,6 +24,8 @@ import java.util.stream.IntStream;
 public final class SparkRunner implements DistributedRunner {
     /** Set (to a part index) on the driver: that part fails on its first attempt, for the retry tests. */
     public static final String FAIL_FIRST_ATTEMPT = "sq.spark.failFirstAttempt";
+    /** Set (milliseconds) on the driver: every task waits that long after its work, for the kill-mid-job test. */
+    public static final String HOLD_RESULT_MS = "sq.spark.holdResultMs";
 
     @Override
     public int parallelism(String master, long heapBytesPart) {
@@ -34,16 +37,29 @@ public final class SparkRunner implements DistributedRunner {
         JavaSparkContext sc = JavaSparkContext.fromSparkContext(session(master, job.heapBytesPart()).sparkContext());
         sc.setJobDescription(job.name());
         int failFirst = Integer.getInteger(FAIL_FIRST_ATTEMPT, -1);
+        long holdMs = Long.getLong(HOLD_RESULT_MS, 0);
+        int taskCpus = sc.getConf().getInt("spark.task.cpus", 1);
+        System.err.printf("sq: spark: %d engine thread%s per task (spark.task.cpus)%n", taskCpus, taskCpus == 1 ? "" : "s");
         Part<R> part = job.part();
         List<Integer> parts = IntStream.range(0, job.parts()).boxed().toList();
+        int driverThreads = Parallel.threads(); // local mode: the tasks run in this JVM and resize its pool
+        long t0 = System.nanoTime();
         try {
-            return new ArrayList<>(sc.parallelize(parts, job.parts()).map(p -> {
+            List<R> results = new ArrayList<>(sc.parallelize(parts, job.parts()).map(p -> {
+                TaskThreads.apply();
+                R r = part.run(p);
+                // after the work, as when an executor is lost before its result reaches the driver
                 if (p == failFirst && TaskContext.get().attemptNumber() == 0)
-                    throw new IllegalStateException("injected failure of part " + p + " (first attempt)");
-                return part.run(p);
+                    throw new IllegalStateException("injected failure of part " + p + " (first attempt, its result lost)");
+                if (holdMs > 0) Thread.sleep(holdMs);
+                return r;
             }).collect());
+            System.err.printf("sq: spark: %s: %d tasks done in %.1f s%n", job.name(), job.parts(), (System.nanoTime() - t0) / 1e9);
+            return results;
         } catch (Exception e) { // SparkException, checked but undeclared (Scala)
             throw failure(job.name(), e);
+        } finally {
+            if (sc.isLocal()) Parallel.setThreads(driverThreads);
         }
     }
 
@@ -73,9 +89,18 @@ public final class SparkRunner implements DistributedRunner {
             b.config("spark.executor.memory", gb + "g");
             System.err.println("sq: spark executor memory " + gb + "g (set spark.executor.memory to override)");
         }
-        SparkSession s = b.getOrCreate();
+        SparkSession s;
+        long t0 = System.nanoTime();
+        try {
+            s = b.getOrCreate();
+        } catch (Exception e) { // e.g. a master URL Spark cannot parse, a cluster manager that refuses the application
+            String msg = String.valueOf(e.getMessage());
+            throw new InputException("--spark " + master + ": no Spark session (" + e.getClass().getSimpleName() + ": "
+                    + (msg.indexOf('\n') < 0 ? msg : msg.substring(0, msg.indexOf('\n'))) + ")");
+        }
         // Spark logs every failed task attempt with its stack trace at WARN; what failed for good is reported by run()
         s.sparkContext().setLogLevel("ERROR");
+        System.err.printf("sq: spark session at %s started in %.1f s%n", master, (System.nanoTime() - t0) / 1e9);
         return s;
     }
 

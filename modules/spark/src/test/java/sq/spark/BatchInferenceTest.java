@@ -14,6 +14,7 @@ import java.util.List;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** The Dataset transformations in local[2] give exactly what the same engine gives in process. */
 class BatchInferenceTest {
@@ -57,9 +58,8 @@ class BatchInferenceTest {
 
     @Test
     void logLikelihoodEqualsInProcess() {
-        Path model = Path.of(System.getProperty("user.dir"), "..", "..", "models", "stories260K").normalize();
         for (String scheme : List.of("fp32", "w8a8")) {
-            LogLikelihood.Decoder d = new LogLikelihood.Decoder(model.toString(), scheme);
+            Decoder d = new Decoder(SparkCliTest.MODEL.toString(), scheme);
             List<Row> rows = LogLikelihood.score(texts(), "text", d).collectAsList();
             assertEquals(TEXTS.size(), rows.size());
             for (Row r : rows) {
@@ -68,8 +68,28 @@ class BatchInferenceTest {
                 for (double v : lp) sum += v;
                 assertEquals(sum, r.getDouble(1), 0.0, scheme + ": " + r.getString(0));
                 assertEquals(lp.length, r.getInt(2));
-                org.junit.jupiter.api.Assertions.assertTrue(lp.length > 3 && sum < 0);
+                assertTrue(lp.length > 3 && sum < 0);
             }
+        }
+    }
+
+    @Test
+    void greedyGenerationEqualsTheGenerateCommand() {
+        int maxTokens = 24;
+        Decoder d = new Decoder(SparkCliTest.MODEL.toString(), "w8a8");
+        List<Row> rows = Generation.generate(texts(), "text", d, maxTokens).collectAsList();
+        assertEquals(TEXTS.size(), rows.size());
+        for (Row r : rows) {
+            String prompt = r.getString(0);
+            // ./sq generate prints the prompt, the completion, a newline
+            SparkCliTest.Run cli = SparkCliTest.sq("generate", "-m", SparkCliTest.MODEL.toString(), "--engine", "int8",
+                    "--scheme", "w8a8", "-t", "0", "-n", String.valueOf(maxTokens), "--quiet", "-p", prompt);
+            assertEquals(0, cli.rc(), cli.err());
+            assertTrue(cli.out().startsWith(prompt) && cli.out().endsWith("\n"), cli.out());
+            String want = cli.out().substring(prompt.length(), cli.out().length() - 1);
+            assertEquals(want, r.getString(r.fieldIndex("completion")), prompt);
+            int n = r.getInt(r.fieldIndex("completion_tokens"));
+            assertTrue(n > 0 && n <= maxTokens && want.length() > n / 2, n + " tokens: " + want);
         }
     }
 }

@@ -113,6 +113,21 @@ class SparkCliTest {
     }
 
     @Test
+    void evalTableOnSparkIsTheSameJson() {
+        String[] args = {"eval", "-m", MODEL.toString(), "--text", TEXT.toString(), "--window", "64", "--windows", "5",
+                "--calib", TEXT.toString(), "--calib-window", "64", "--calib-windows", "2", "--schemes", "w8a8,O3",
+                "--alpha", "0.5", "--json", "--quiet"};
+        Run one = sq(args), dist = sq(cat(args, "--spark", "local[2]"));
+        assertEquals(0, one.rc, one.err);
+        assertEquals(0, dist.rc, dist.err);
+        assertTrue(dist.err.contains("5 windows in 2 partitions"), dist.err);
+        // fp32, naive and smoothquant under each scheme, zeroquant, llm.int8: every ppl the same double (JSON prints
+        // the shortest decimal that reads back as that double)
+        assertEquals(7, one.out.split("\"ppl\"").length - 1, one.out);
+        assertEquals(one.out, dist.out);
+    }
+
+    @Test
     void calibrateOnSparkWritesTheSameBytes(@TempDir Path dir) throws Exception {
         Path a = dir.resolve("one.safetensors"), b = dir.resolve("spark.safetensors");
         String[] args = {"calibrate", "-m", MODEL.toString(), "--calib", TEXT.toString(), "--calib-window", "64",
