@@ -25,6 +25,9 @@ import java.util.function.Function;
  * {@link #model()} loads it whole in fp32, {@link #streamed} hands its layers one at a time to a builder (the int8
  * engine quantizes each as it is read), so a bf16 model never exists in fp32 as a whole on that path. Before any
  * weight is converted, the memory the engine needs is compared with the JVM's ({@link MemoryCheck}).
+ *
+ * <p>A compressed-tensors folder's int8 weights stay in the mapped shards ({@link CompressedTensorsReader#loadMapped}):
+ * its checkpoint stays open for the life of the process, and only the pages the kernels touch are resident.
  */
 final class LoadedModel {
     private final Path path;
@@ -53,16 +56,21 @@ final class LoadedModel {
             Model model = null;
             ModelConfig config;
             boolean quantized;
-            try (Checkpoint ckpt = Checkpoint.open(path)) {
+            Checkpoint ckpt = Checkpoint.open(path);
+            try {
                 quantized = ModelLoader.quantization(ckpt) != null;
                 if (quantized) {
                     config = ModelLoader.readConfig(ckpt);
                     MemoryCheck.require(config, "int8", path);
-                    model = CompressedTensorsReader.load(ckpt).model();
+                    model = CompressedTensorsReader.loadMapped(ckpt).model(); // int8 weights used in the mapped shards
                 } else {
                     config = new ModelLoader(ckpt).checkTensors().config(); // config and every tensor's header; nothing converted yet
                 }
+            } catch (RuntimeException e) {
+                ckpt.close();
+                throw e;
             }
+            if (!quantized) ckpt.close(); // else not closed: the model reads its int8 weights from the mapping
             Path tok = tokenizerPath != null ? tokenizerPath : path.resolve("tokenizer.json");
             return new LoadedModel(path, config, model, loadTokenizer(tok, path), quantized);
         }

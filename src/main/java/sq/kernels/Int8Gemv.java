@@ -1,5 +1,8 @@
 package sq.kernels;
 
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.ByteOrder;
 import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.ShortVector;
@@ -62,6 +65,16 @@ final class Int8Gemv {
 
     /** Dot products of x[xOff, xOff + k) with rows W[o, :k] at wOff + o*ldw for o &lt; out, into the epilogue. */
     static void run(byte[] x, int xOff, byte[] w, int wOff, int ldw, int k, int out, Int8Epilogue epilogue) {
+        run(x, xOff, w, null, wOff, ldw, k, out, epilogue);
+    }
+
+    /** The same with W in a memory segment (off the heap: a mapped file), read in place. */
+    static void run(byte[] x, int xOff, MemorySegment w, long wOff, int ldw, int k, int out, Int8Epilogue epilogue) {
+        run(x, xOff, null, w, wOff, ldw, k, out, epilogue);
+    }
+
+    /** W is the array w, or the segment ws where w is null. */
+    private static void run(byte[] x, int xOff, byte[] w, MemorySegment ws, long wOff, int ldw, int k, int out, Int8Epilogue epilogue) {
         short[] xs = SCRATCH.get().x(k);
         int bound = k / STEP * STEP;
         for (int b = 0; b < bound; b += STEP) { // per step: even inputs, then odd ones (read as int16 pairs, like W)
@@ -74,7 +87,8 @@ final class Int8Gemv {
             int[] acc = SCRATCH.get().acc;
             for (int c = c0; c < c1; c++) {
                 int o0 = c * CHUNK, n = Math.min(CHUNK, out - o0);
-                rows(xs, w, wOff + o0 * ldw, ldw, k, n, acc);
+                if (w != null) rows(xs, w, (int) wOff + o0 * ldw, ldw, k, n, acc);
+                else rows(xs, ws, wOff + (long) o0 * ldw, ldw, k, n, acc);
                 epilogue.write(acc, n, 1, o0, n);
             }
         });
@@ -121,6 +135,51 @@ final class Int8Gemv {
             }
             int s = laneSums(a0, h0) - offsets;
             for (int i = bound; i < k; i++) s += x[i] * w[w0 + i];
+            acc[j] = s;
+        }
+    }
+
+    /** {@link #rows} on a segment: the same loop with segment loads (measured against the array form: Int8SegmentBench). */
+    private static void rows(short[] x, MemorySegment w, long wOff, int ldw, int k, int n, int[] acc) {
+        int bound = k / STEP * STEP;
+        // each step adds 2 * OFFSET to each int lane (int arithmetic wraps; so does the sum it is taken from)
+        int offsets = bound / STEP * 2 * OFFSET * SI.length();
+        ShortVector off = ShortVector.broadcast(SS, OFFSET);
+        int j = 0;
+        for (; j + ROWS <= n; j += ROWS) {
+            long w0 = wOff + (long) j * ldw, w1 = w0 + ldw;
+            IntVector a0 = IntVector.zero(SI), a1 = a0, h0 = a0, h1 = a0;
+            for (int i = 0; i < bound; i += STEP) {
+                ShortVector xe = ShortVector.fromArray(SS, x, i), xo = ShortVector.fromArray(SS, x, i + L);
+                ShortVector s0 = ByteVector.fromMemorySegment(SB, w, w0 + i, ByteOrder.nativeOrder()).reinterpretAsShorts();
+                ShortVector s1 = ByteVector.fromMemorySegment(SB, w, w1 + i, ByteOrder.nativeOrder()).reinterpretAsShorts();
+                IntVector p0 = even(s0).mul(xe).add(odd(s0).mul(xo)).add(off).reinterpretAsInts();
+                IntVector p1 = even(s1).mul(xe).add(odd(s1).mul(xo)).add(off).reinterpretAsInts();
+                a0 = a0.add(p0);
+                h0 = h0.add(p0.lanewise(VectorOperators.LSHR, 16));
+                a1 = a1.add(p1);
+                h1 = h1.add(p1.lanewise(VectorOperators.LSHR, 16));
+            }
+            int s0 = laneSums(a0, h0) - offsets, s1 = laneSums(a1, h1) - offsets;
+            for (int i = bound; i < k; i++) {
+                s0 += x[i] * w.get(ValueLayout.JAVA_BYTE, w0 + i);
+                s1 += x[i] * w.get(ValueLayout.JAVA_BYTE, w1 + i);
+            }
+            acc[j] = s0;
+            acc[j + 1] = s1;
+        }
+        for (; j < n; j++) {
+            long w0 = wOff + (long) j * ldw;
+            IntVector a0 = IntVector.zero(SI), h0 = a0;
+            for (int i = 0; i < bound; i += STEP) {
+                ShortVector s0 = ByteVector.fromMemorySegment(SB, w, w0 + i, ByteOrder.nativeOrder()).reinterpretAsShorts();
+                IntVector p0 = even(s0).mul(ShortVector.fromArray(SS, x, i)).add(odd(s0).mul(ShortVector.fromArray(SS, x, i + L)))
+                        .add(off).reinterpretAsInts();
+                a0 = a0.add(p0);
+                h0 = h0.add(p0.lanewise(VectorOperators.LSHR, 16));
+            }
+            int s = laneSums(a0, h0) - offsets;
+            for (int i = bound; i < k; i++) s += x[i] * w.get(ValueLayout.JAVA_BYTE, w0 + i);
             acc[j] = s;
         }
     }
