@@ -5,6 +5,7 @@ import sq.io.Checkpoint;
 import sq.io.InputException;
 import sq.io.Llama2cReader;
 import sq.io.MemoryCheck;
+import sq.kernels.Int8Kernels;
 import sq.model.LayerSource;
 import sq.model.Model;
 import sq.model.ModelConfig;
@@ -26,8 +27,10 @@ import java.util.function.Function;
  * engine quantizes each as it is read), so a bf16 model never exists in fp32 as a whole on that path. Before any
  * weight is converted, the memory the engine needs is compared with the JVM's ({@link MemoryCheck}).
  *
- * <p>A compressed-tensors folder's int8 weights stay in the mapped shards ({@link CompressedTensorsReader#loadMapped}):
- * its checkpoint stays open for the life of the process, and only the pages the kernels touch are resident.
+ * <p>A compressed-tensors folder's int8 weights stay in the mapped shards ({@link CompressedTensorsReader#loadMapped})
+ * when the native int8 kernels run: its checkpoint stays open for the life of the process, and only the pages the
+ * kernels touch are resident. With the pure-Java kernels they are copied onto the heap, where that kernel's decode
+ * is about twice as fast (Int8SegmentBench).
  */
 final class LoadedModel {
     private final Path path;
@@ -57,12 +60,16 @@ final class LoadedModel {
             ModelConfig config;
             boolean quantized;
             Checkpoint ckpt = Checkpoint.open(path);
+            boolean mapped = false;
             try {
                 quantized = ModelLoader.quantization(ckpt) != null;
                 if (quantized) {
                     config = ModelLoader.readConfig(ckpt);
                     MemoryCheck.require(config, "int8", path);
-                    model = CompressedTensorsReader.loadMapped(ckpt).model(); // int8 weights used in the mapped shards
+                    // in the mapped shards where the native kernels run (they read a mapping as fast as an array);
+                    // on the heap for the pure-Java kernels, whose decode ran at ~0.5x on mapped weights (PERFORMANCE.md)
+                    mapped = Int8Kernels.isNative();
+                    model = (mapped ? CompressedTensorsReader.loadMapped(ckpt) : CompressedTensorsReader.load(ckpt)).model();
                 } else {
                     config = new ModelLoader(ckpt).checkTensors().config(); // config and every tensor's header; nothing converted yet
                 }
@@ -70,7 +77,7 @@ final class LoadedModel {
                 ckpt.close();
                 throw e;
             }
-            if (!quantized) ckpt.close(); // else not closed: the model reads its int8 weights from the mapping
+            if (!mapped) ckpt.close(); // else not closed: the model reads its int8 weights from the mapping
             Path tok = tokenizerPath != null ? tokenizerPath : path.resolve("tokenizer.json");
             return new LoadedModel(path, config, model, loadTokenizer(tok, path), quantized);
         }

@@ -2,7 +2,6 @@ package sq.kernels;
 
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
-import java.nio.ByteOrder;
 import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.ShortVector;
@@ -46,15 +45,23 @@ final class Int8Gemv {
      * 256-output k/v projections of a GQA model still run on every thread.
      */
     private static final int CHUNK = 64;
+    /** Bytes of weight rows copied out of a segment at a time (whole row pairs): they stay in L2 while read. */
+    private static final int COPY_BYTES = 64 << 10;
 
     /** Per-thread buffers, reused across calls. */
     private static final class Scratch {
         short[] x = new short[0];
+        byte[] w = new byte[0];
         final int[] acc = new int[CHUNK];
 
         short[] x(int n) {
             if (x.length < n) x = new short[n];
             return x;
+        }
+
+        byte[] w(int n) {
+            if (w.length < n) w = new byte[n];
+            return w;
         }
     }
 
@@ -68,7 +75,11 @@ final class Int8Gemv {
         run(x, xOff, w, null, wOff, ldw, k, out, epilogue);
     }
 
-    /** The same with W in a memory segment (off the heap: a mapped file), read in place. */
+    /**
+     * The same with W in a memory segment (off the heap: a mapped file). Rows are copied into a per-thread array about
+     * 64 KB at a time and read from there by the array loop: vector loads straight from a mapped segment ran this loop
+     * at 0.4-0.8x the array's rate (Int8SegmentBench, JAVA, tokens = 1), the copy costs two instructions per 64 bytes.
+     */
     static void run(byte[] x, int xOff, MemorySegment w, long wOff, int ldw, int k, int out, Int8Epilogue epilogue) {
         run(x, xOff, null, w, wOff, ldw, k, out, epilogue);
     }
@@ -84,18 +95,29 @@ final class Int8Gemv {
         }
         for (int i = bound; i < k; i++) xs[i] = x[xOff + i];
         Parallel.forRange((out + CHUNK - 1) / CHUNK, (long) k * out, (c0, c1) -> {
-            int[] acc = SCRATCH.get().acc;
+            Scratch s = SCRATCH.get();
+            int[] acc = s.acc;
+            int g = Math.max(ROWS, COPY_BYTES / Math.max(1, k) / ROWS * ROWS); // rows per copy
             for (int c = c0; c < c1; c++) {
                 int o0 = c * CHUNK, n = Math.min(CHUNK, out - o0);
-                if (w != null) rows(xs, w, (int) wOff + o0 * ldw, ldw, k, n, acc);
-                else rows(xs, ws, wOff + (long) o0 * ldw, ldw, k, n, acc);
+                if (w != null) rows(xs, w, (int) wOff + o0 * ldw, ldw, k, n, acc, 0);
+                else {
+                    byte[] buf = s.w(Math.min(g, n) * k);
+                    for (int j = 0; j < n; j += g) {
+                        int m = Math.min(g, n - j);
+                        long src = wOff + (long) (o0 + j) * ldw;
+                        if (ldw == k) MemorySegment.copy(ws, ValueLayout.JAVA_BYTE, src, buf, 0, m * k);
+                        else for (int r = 0; r < m; r++) MemorySegment.copy(ws, ValueLayout.JAVA_BYTE, src + (long) r * ldw, buf, r * k, k);
+                        rows(xs, buf, 0, k, k, m, acc, j);
+                    }
+                }
                 epilogue.write(acc, n, 1, o0, n);
             }
         });
     }
 
-    /** acc[j] = dot(x, W row j) for j &lt; n, rows at w[wOff + j*ldw]; x as {@link #run} lays it out. */
-    private static void rows(short[] x, byte[] w, int wOff, int ldw, int k, int n, int[] acc) {
+    /** acc[accOff + j] = dot(x, W row j) for j &lt; n, rows at w[wOff + j*ldw]; x as {@link #run} lays it out. */
+    private static void rows(short[] x, byte[] w, int wOff, int ldw, int k, int n, int[] acc, int accOff) {
         int bound = k / STEP * STEP;
         // each step adds 2 * OFFSET to each int lane (int arithmetic wraps; so does the sum it is taken from)
         int offsets = bound / STEP * 2 * OFFSET * SI.length();
@@ -120,8 +142,8 @@ final class Int8Gemv {
                 s0 += x[i] * w[w0 + i];
                 s1 += x[i] * w[w1 + i];
             }
-            acc[j] = s0;
-            acc[j + 1] = s1;
+            acc[accOff + j] = s0;
+            acc[accOff + j + 1] = s1;
         }
         for (; j < n; j++) {
             int w0 = wOff + j * ldw;
@@ -135,52 +157,7 @@ final class Int8Gemv {
             }
             int s = laneSums(a0, h0) - offsets;
             for (int i = bound; i < k; i++) s += x[i] * w[w0 + i];
-            acc[j] = s;
-        }
-    }
-
-    /** {@link #rows} on a segment: the same loop with segment loads (measured against the array form: Int8SegmentBench). */
-    private static void rows(short[] x, MemorySegment w, long wOff, int ldw, int k, int n, int[] acc) {
-        int bound = k / STEP * STEP;
-        // each step adds 2 * OFFSET to each int lane (int arithmetic wraps; so does the sum it is taken from)
-        int offsets = bound / STEP * 2 * OFFSET * SI.length();
-        ShortVector off = ShortVector.broadcast(SS, OFFSET);
-        int j = 0;
-        for (; j + ROWS <= n; j += ROWS) {
-            long w0 = wOff + (long) j * ldw, w1 = w0 + ldw;
-            IntVector a0 = IntVector.zero(SI), a1 = a0, h0 = a0, h1 = a0;
-            for (int i = 0; i < bound; i += STEP) {
-                ShortVector xe = ShortVector.fromArray(SS, x, i), xo = ShortVector.fromArray(SS, x, i + L);
-                ShortVector s0 = ByteVector.fromMemorySegment(SB, w, w0 + i, ByteOrder.nativeOrder()).reinterpretAsShorts();
-                ShortVector s1 = ByteVector.fromMemorySegment(SB, w, w1 + i, ByteOrder.nativeOrder()).reinterpretAsShorts();
-                IntVector p0 = even(s0).mul(xe).add(odd(s0).mul(xo)).add(off).reinterpretAsInts();
-                IntVector p1 = even(s1).mul(xe).add(odd(s1).mul(xo)).add(off).reinterpretAsInts();
-                a0 = a0.add(p0);
-                h0 = h0.add(p0.lanewise(VectorOperators.LSHR, 16));
-                a1 = a1.add(p1);
-                h1 = h1.add(p1.lanewise(VectorOperators.LSHR, 16));
-            }
-            int s0 = laneSums(a0, h0) - offsets, s1 = laneSums(a1, h1) - offsets;
-            for (int i = bound; i < k; i++) {
-                s0 += x[i] * w.get(ValueLayout.JAVA_BYTE, w0 + i);
-                s1 += x[i] * w.get(ValueLayout.JAVA_BYTE, w1 + i);
-            }
-            acc[j] = s0;
-            acc[j + 1] = s1;
-        }
-        for (; j < n; j++) {
-            long w0 = wOff + (long) j * ldw;
-            IntVector a0 = IntVector.zero(SI), h0 = a0;
-            for (int i = 0; i < bound; i += STEP) {
-                ShortVector s0 = ByteVector.fromMemorySegment(SB, w, w0 + i, ByteOrder.nativeOrder()).reinterpretAsShorts();
-                IntVector p0 = even(s0).mul(ShortVector.fromArray(SS, x, i)).add(odd(s0).mul(ShortVector.fromArray(SS, x, i + L)))
-                        .add(off).reinterpretAsInts();
-                a0 = a0.add(p0);
-                h0 = h0.add(p0.lanewise(VectorOperators.LSHR, 16));
-            }
-            int s = laneSums(a0, h0) - offsets;
-            for (int i = bound; i < k; i++) s += x[i] * w.get(ValueLayout.JAVA_BYTE, w0 + i);
-            acc[j] = s;
+            acc[accOff + j] = s;
         }
     }
 
