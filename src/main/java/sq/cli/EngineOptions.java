@@ -51,7 +51,7 @@ final class EngineOptions {
             if (calib.given()) throw new InputException(m.path() + ": this checkpoint is already quantized; --calib does not apply");
             HeadPrecision h = head.precision();
             if (!quiet) System.err.println("sq: int8 engine (quantized checkpoint), head " + h.id);
-            Transformer tf = new Transformer(h.real(m.model()), true);
+            Transformer tf = new Transformer(m.int8Ends(h), true); // the float ends loaded are dropped
             HeapTrim.afterInt8Build();
             return tf;
         }

@@ -4,11 +4,13 @@ import sq.export.CompressedTensorsReader;
 import sq.io.Checkpoint;
 import sq.io.InputException;
 import sq.io.Llama2cReader;
+import sq.kernels.Int8Kernels;
 import sq.model.LayerSource;
 import sq.model.Model;
 import sq.model.ModelConfig;
 import sq.model.ModelLoader;
 import sq.model.Transformer;
+import sq.quant.HeadPrecision;
 import sq.tokenizer.Tokenizer;
 
 import java.nio.file.Files;
@@ -24,6 +26,11 @@ import java.util.function.Function;
  * {@link #model()} loads it whole in fp32, {@link #streamed} hands its layers one at a time to a builder (the int8
  * engine quantizes each as it is read), so a bf16 model never exists in fp32 as a whole on that path. Before any
  * weight is converted, the memory plan of the engine is printed and checked ({@link MemoryGate}).
+ *
+ * <p>A compressed-tensors folder's int8 weights stay in the mapped shards ({@link CompressedTensorsReader#loadMapped})
+ * when the native int8 kernels run: its checkpoint stays open for the life of the process, and only the pages the
+ * kernels touch are resident. With the pure-Java kernels they are copied onto the heap, where that kernel's decode
+ * is about twice as fast (Int8SegmentBench).
  */
 final class LoadedModel {
     private final Path path;
@@ -32,6 +39,8 @@ final class LoadedModel {
     private final boolean quantized;
     /** Loaded on first use for a float Hugging Face folder; at once otherwise. */
     private Model model;
+    /** The precision of a quantized checkpoint's ends once {@link #int8Ends} made them, else null. */
+    private HeadPrecision ends;
 
     private LoadedModel(Path path, ModelConfig config, Model model, Tokenizer tokenizer, boolean quantized) {
         this.path = path;
@@ -52,16 +61,25 @@ final class LoadedModel {
             Model model = null;
             ModelConfig config;
             boolean quantized;
-            try (Checkpoint ckpt = Checkpoint.open(path)) {
+            Checkpoint ckpt = Checkpoint.open(path);
+            boolean mapped = false;
+            try {
                 quantized = ModelLoader.quantization(ckpt) != null;
                 if (quantized) {
                     config = ModelLoader.readConfig(ckpt);
-                    MemoryGate.int8Checkpoint(config, path);
-                    model = CompressedTensorsReader.load(ckpt).model();
+                    // in the mapped shards where the native kernels run (they read a mapping as fast as an array);
+                    // on the heap for the pure-Java kernels, whose decode ran at ~0.5x on mapped weights (PERFORMANCE.md)
+                    mapped = Int8Kernels.isNative();
+                    MemoryGate.int8Checkpoint(config, mapped, path);
+                    model = (mapped ? CompressedTensorsReader.loadMapped(ckpt) : CompressedTensorsReader.load(ckpt)).model();
                 } else {
                     config = new ModelLoader(ckpt).checkTensors().config(); // config and every tensor's header; nothing converted yet
                 }
+            } catch (RuntimeException e) {
+                ckpt.close();
+                throw e;
             }
+            if (!mapped) ckpt.close(); // else not closed: the model reads its int8 weights from the mapping
             Path tok = tokenizerPath != null ? tokenizerPath : path.resolve("tokenizer.json");
             return new LoadedModel(path, config, model, loadTokenizer(tok, path), quantized);
         }
@@ -150,6 +168,22 @@ final class LoadedModel {
             MemoryGate.int8Streamed(config, path);
             return build.apply(new ModelLoader(ckpt).checkTensors());
         }
+    }
+
+    /**
+     * A quantized checkpoint's model with its embeddings and lm_head at h for the int8 engine. The float ends it was
+     * loaded with are dropped, not kept beside the int8 ones (for an 8B model 4.2 GB of heap held for nothing while
+     * the command ran); {@link #model()} returns this model from then on. Asking again for another precision is a bug.
+     */
+    Model int8Ends(HeadPrecision h) {
+        if (!quantized) throw new IllegalStateException("int8Ends is for quantized checkpoints");
+        if (ends == null) {
+            model = h.real(model);
+            ends = h;
+        } else if (ends != h) {
+            throw new IllegalStateException("ends already made " + ends.id + ", not " + h.id);
+        }
+        return model;
     }
 
     /** For commands that quantize: refuses a checkpoint that already is. */

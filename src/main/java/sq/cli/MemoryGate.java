@@ -81,8 +81,8 @@ final class MemoryGate {
         require(MemoryPlan.int8Streamed(c, run, head), null, source);
     }
 
-    static void int8Checkpoint(ModelConfig c, Object source) {
-        require(MemoryPlan.int8Checkpoint(c, run), null, source);
+    static void int8Checkpoint(ModelConfig c, boolean mapped, Object source) {
+        require(MemoryPlan.int8Checkpoint(c, run, mapped), null, source);
     }
 
     static void layerwise(ModelConfig c, CalibrationOptions calib, long heapTableBytes, int layers, int lanes, Object source) {

@@ -5,6 +5,7 @@ import sq.io.CompressedTensorsConfig;
 import sq.io.DType;
 import sq.io.InputException;
 import sq.io.Json;
+import sq.io.MappedFileCheck;
 import sq.io.TensorSlice;
 import sq.model.Linear;
 import sq.model.Model;
@@ -26,6 +27,11 @@ import java.util.Map;
  * engine: symmetric int8 weights per tensor, channel or group; int8 activations per token (dynamic) or per tensor
  * (dynamic or static). Anything else (other bit widths, float8, asymmetric, packed, weight-only) is refused with the
  * reason.
+ *
+ * <p>{@link #loadMapped} uses the int8 weights where they lie in the memory-mapped shards (nothing copied onto the
+ * heap: loading reads scales, biases, norms and the float ends only, and resident memory grows with the pages the
+ * kernels touch); {@link #load} copies them into one heap array per decoder layer. The logits are the same bits.
+ * One layout still needs a copy: GPT-2's Conv1D weights are stored [in, out] and are transposed onto the heap.
  */
 public final class CompressedTensorsReader {
     /** An int8 model and the granularities its checkpoint declares. */
@@ -35,7 +41,20 @@ public final class CompressedTensorsReader {
     private CompressedTensorsReader() {
     }
 
+    /** The int8 weights copied onto the heap (one array per decoder layer); the checkpoint may be closed afterwards. */
     public static Loaded load(Checkpoint ckpt) {
+        return load(ckpt, false);
+    }
+
+    /**
+     * The int8 weights used in place in the mapped shards: the checkpoint must stay open for as long as the model
+     * runs. A shard truncated in the meantime is named before the next read of its weights ({@link MappedFileCheck}).
+     */
+    public static Loaded loadMapped(Checkpoint ckpt) {
+        return load(ckpt, true);
+    }
+
+    private static Loaded load(Checkpoint ckpt, boolean mapped) {
         Path file = ckpt.dir().resolve("config.json");
         CompressedTensorsConfig q = ModelLoader.quantization(ckpt);
         if (q == null) throw InputException.of(file, "no quantization_config: not a quantized checkpoint");
@@ -73,10 +92,12 @@ public final class CompressedTensorsReader {
         for (int l = 0; l < cfg.layers(); l++) bmmInputs.addAll(cfg.architecture().layer(l).bmmInputs());
         boolean transposed = cfg.architecture().transposedWeights();
         ModelLoader[] floats = new ModelLoader[1];
+        Map<Path, MappedFileCheck> checks = new HashMap<>(); // one per shard
         ModelLoader loader = new ModelLoader(ckpt, (module, in, out) ->
                 ckpt.has(module + ".weight") && ckpt.get(module + ".weight").dtype().isFloat()
                         ? floats[0].linear(module, in, out) // in "ignore": left in floating point
-                        : int8Linear(ckpt, module, in, out, wg, groupSize, ag, outputMax, bmmInputs.contains(module), transposed));
+                        : int8Linear(ckpt, module, in, out, wg, groupSize, ag, outputMax, bmmInputs.contains(module), transposed,
+                        mapped ? checks : null));
         floats[0] = loader;
         Model model = loader.load();
         Int8Quantizer.oneArrayPerLayer(model);
@@ -84,7 +105,8 @@ public final class CompressedTensorsReader {
     }
 
     private static Linear int8Linear(Checkpoint c, String module, int in, int out, WeightGranularity wg, int groupSize,
-                                     ActivationGranularity ag, Map<String, Float> outputMax, boolean bmmInput, boolean transposed) {
+                                     ActivationGranularity ag, Map<String, Float> outputMax, boolean bmmInput, boolean transposed,
+                                     Map<Path, MappedFileCheck> mapped) {
         TensorSlice w = c.get(module + ".weight");
         if (w.dtype() != DType.I8) throw InputException.of(w.file(), "tensor '" + w.name() + "' has dtype " + w.dtype() + ", expected I8");
         if (transposed) w.expectShape(in, out);
@@ -96,8 +118,15 @@ public final class CompressedTensorsReader {
             case PER_GROUP -> new long[]{out, groups};
         };
         float[] scales = c.get(module + ".weight_scale").expectShape(scaleShape).toFloats();
-        byte[] q = transposed ? Quantizer.transpose(w.toBytes(), in, out) : w.toBytes();
-        var weights = new Quantizer.Int8Weights(q, scales, wg, wg == WeightGranularity.PER_GROUP ? groupSize : in, out, in);
+        int gs = wg == WeightGranularity.PER_GROUP ? groupSize : in;
+        Quantizer.Int8Weights weights;
+        if (mapped != null && !transposed) {
+            var bytes = new Quantizer.Int8Weights.Mapped(w.data(), mapped.computeIfAbsent(w.file(), MappedFileCheck::of));
+            weights = Quantizer.Int8Weights.mapped(bytes, scales, wg, gs, out, in);
+        } else {
+            byte[] q = transposed ? Quantizer.transpose(w.toBytes(), in, out) : w.toBytes();
+            weights = new Quantizer.Int8Weights(q, scales, wg, gs, out, in);
+        }
         float[] bias = c.has(module + ".bias") ? c.get(module + ".bias").expectShape(out).toFloats() : null;
         float inputMax = ag == ActivationGranularity.PER_TENSOR_STATIC
                 ? Quantizer.maxForScale(c.get(module + ".input_scale").expectShape(1).toFloats()[0]) : 0;

@@ -1,5 +1,7 @@
 package sq.kernels;
 
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
 import java.util.Arrays;
 
 /**
@@ -24,6 +26,8 @@ final class Int8Gemm {
     /** Per-thread buffers, reused across calls; sized for the largest call seen. */
     private static final class Scratch {
         final long[] wt = new long[KT * COLS];
+        /** One block of weight rows copied out of a segment for the packer, [COLS][KC]. */
+        final byte[] wb = new byte[COLS * KC];
         long[] xp = new long[0];
         long[] c = new long[0];
         int[] ci = new int[0];
@@ -48,15 +52,24 @@ final class Int8Gemm {
 
     /** Dot products of rows x[xOff + t*ldx, +k) (t &lt; T) and w[wOff + o*ldw, +k) (o &lt; out), into the epilogue. */
     static void run(byte[] x, int xOff, int ldx, int T, byte[] w, int wOff, int ldw, int k, int out, Int8Epilogue epilogue) {
-        run(x, xOff, ldx, T, w, wOff, ldw, null, k, out, epilogue);
+        run(x, xOff, ldx, T, w, null, wOff, ldw, null, k, out, epilogue);
+    }
+
+    /**
+     * The same with W in a memory segment (off the heap: a mapped file). The packer reads arrays, so each block of
+     * weight rows (COLS x KC bytes) is first copied into a per-thread array; W is still read from memory once per call.
+     */
+    static void run(byte[] x, int xOff, int ldx, int T, MemorySegment w, long wOff, int ldw, int k, int out, Int8Epilogue epilogue) {
+        run(x, xOff, ldx, T, null, w, wOff, ldw, null, k, out, epilogue);
     }
 
     /** The same with the weights packed once beforehand ({@link Int8PackedWeights}): no packing per call. */
     static void run(byte[] x, int xOff, int ldx, int T, Int8PackedWeights packed, Int8Epilogue epilogue) {
-        run(x, xOff, ldx, T, null, 0, 0, packed, packed.in(), packed.out(), epilogue);
+        run(x, xOff, ldx, T, null, null, 0, 0, packed, packed.in(), packed.out(), epilogue);
     }
 
-    private static void run(byte[] x, int xOff, int ldx, int T, byte[] w, int wOff, int ldw, Int8PackedWeights packed,
+    /** W is packed, or the array w, or the segment ws. */
+    private static void run(byte[] x, int xOff, int ldx, int T, byte[] w, MemorySegment ws, long wOff, int ldw, Int8PackedWeights packed,
                             int k, int out, Int8Epilogue epilogue) {
         // xp is block-major, [blocks][rows][KT]: a block's tokens are one contiguous run, swept in order per strip.
         int blocks = (k + KC - 1) / KC, rows = (T + ROWS - 1) / ROWS * ROWS, xBlock = rows * KT;
@@ -78,8 +91,12 @@ final class Int8Gemm {
                     int kb = b * KC, r = Math.min(KC, k - kb), kt = Int8Packer.triples(r);
                     long[] wt = s.wt;
                     int wtOff = 0;
-                    if (packed == null) Int8Packer.packW(w, wOff + o * ldw + kb, ldw, cols, r, wt);
-                    else {
+                    if (w != null) Int8Packer.packW(w, (int) wOff + o * ldw + kb, ldw, cols, r, wt);
+                    else if (ws != null) {
+                        for (int c = 0; c < cols; c++)
+                            MemorySegment.copy(ws, ValueLayout.JAVA_BYTE, wOff + (long) (o + c) * ldw + kb, s.wb, c * KC, r);
+                        Int8Packer.packW(s.wb, 0, KC, cols, r, wt);
+                    } else {
                         wt = packed.data();
                         wtOff = packed.offset(strip, b);
                     }

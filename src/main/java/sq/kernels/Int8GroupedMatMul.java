@@ -25,6 +25,25 @@ public final class Int8GroupedMatMul {
     public static void matmul(byte[] xq, float[] xScale, int T, byte[] wq, int wOff, float[] wScales, int groupSize, float[] bias,
                               int in, int out, float[] y) {
         Int8MatMul.checkShapes(xq, T, wq, wOff, in, out);
+        matmul(xScale, T, wScales, groupSize, bias, in, out, y,
+                (k0, k, acc) -> Int8MatMul.accumulate(xq, k0, in, T, wq, wOff + k0, in, k, out, acc));
+    }
+
+    /** The same with W [out, in] at the start of wq, a segment (heap or native, e.g. a mapped file). */
+    public static void matmul(byte[] xq, float[] xScale, int T, java.lang.foreign.MemorySegment wq, float[] wScales, int groupSize,
+                              float[] bias, int in, int out, float[] y) {
+        if (wq.byteSize() < (long) out * in) throw new IndexOutOfBoundsException("W [" + out + ", " + in + "] in a segment of " + wq.byteSize());
+        matmul(xScale, T, wScales, groupSize, bias, in, out, y,
+                (k0, k, acc) -> Int8MatMul.accumulate(xq, k0, in, T, wq, k0, in, k, out, acc));
+    }
+
+    /** The int32 sums of one group of columns [k0, k0 + k) into acc [T, out]. */
+    private interface GroupSums {
+        void accumulate(int k0, int k, int[] acc);
+    }
+
+    private static void matmul(float[] xScale, int T, float[] wScales, int groupSize, float[] bias, int in, int out, float[] y,
+                               GroupSums sums) {
         if (groupSize <= 0) throw new IllegalArgumentException("group size must be positive: " + groupSize);
         int groups = (in + groupSize - 1) / groupSize;
         if (wScales.length != (long) out * groups)
@@ -37,7 +56,7 @@ public final class Int8GroupedMatMul {
         Arrays.fill(y, 0, T * out, 0f);
         for (int g = 0; g < groups; g++) {
             int k0 = g * groupSize;
-            Int8MatMul.accumulate(xq, k0, in, T, wq, wOff + k0, in, Math.min(groupSize, in - k0), out, acc);
+            sums.accumulate(k0, Math.min(groupSize, in - k0), acc);
             for (int t = 0; t < T; t++) {
                 for (int o = 0; o < out; o++) y[t * out + o] += wScales[o * groups + g] * acc[t * out + o];
             }

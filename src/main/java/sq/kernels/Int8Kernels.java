@@ -73,9 +73,12 @@ public final class Int8Kernels {
         return Vnni.AVAILABLE;
     }
 
-    /** "native avx512-vnni", or "pure Java: no VNNI on this CPU" / "pure Java: library not loadable: ..." / "pure Java: chosen by --kernels". */
+    /**
+     * "native avx512-vnni" / "native avx-vnni" (the instruction set selected), or "pure Java: no VNNI on this CPU" /
+     * "pure Java: library not loadable: ..." / "pure Java: chosen by --kernels".
+     */
     public static String describe() {
-        return nativeOn ? "native avx512-vnni" : "pure Java: " + why;
+        return nativeOn ? "native " + Vnni.selected().label : "pure Java: " + why;
     }
 
     /** The current choice, to put back with {@link #restore} (tests that run both kernels). */

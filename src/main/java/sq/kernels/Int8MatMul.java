@@ -1,5 +1,6 @@
 package sq.kernels;
 
+import java.lang.foreign.MemorySegment;
 import java.util.Objects;
 
 /**
@@ -9,6 +10,10 @@ import java.util.Objects;
  * output is written. T == 1 (decode) streams the int8 weights ({@link Int8Gemv}), T &gt; 1 (prefill) runs the blocked
  * GEMM ({@link Int8Gemm}); with the native kernels selected ({@link Int8Kernels}) both run on VNNI instead
  * ({@link VnniMatMul}), to the same int32 sums. Work is spread over {@link Parallel}.
+ *
+ * <p>W is a byte array or a {@link MemorySegment} (the entry points taking one): a slice of a memory-mapped
+ * safetensors file, used in place. The native kernels read a segment's memory directly; the pure-Java GEMV loads
+ * vectors from it, the pure-Java GEMM copies each block of rows into an array for its packer.
  */
 public final class Int8MatMul {
 
@@ -26,6 +31,14 @@ public final class Int8MatMul {
     public static void matmul(byte[] xq, float[] xScale, int T, byte[] wq, int wOff, float[] wScale, float[] bias, int in, int out,
                               float[] y) {
         run(xq, 0, in, T, wq, wOff, in, in, out, dequantize(xq, xScale, T, wq, wOff, wScale, bias, in, out, y));
+    }
+
+    /** The same with W [out, in] at the start of wq, a segment (heap or native, e.g. a mapped file). */
+    public static void matmul(byte[] xq, float[] xScale, int T, MemorySegment wq, float[] wScale, float[] bias, int in, int out, float[] y) {
+        if (T < 0 || in < 0 || out < 0) throw new IllegalArgumentException("negative size: T=" + T + " in=" + in + " out=" + out);
+        Objects.checkFromIndexSize(0, (long) T * in, xq.length);
+        checkSegment(wq, 0, in, in, out);
+        run(xq, 0, in, T, wq, 0, in, in, out, epilogue(xScale, T, wScale, bias, out, y));
     }
 
     /**
@@ -46,6 +59,10 @@ public final class Int8MatMul {
     private static Int8Epilogue dequantize(byte[] xq, float[] xScale, int T, byte[] wq, int wOff, float[] wScale, float[] bias, int in,
                                            int out, float[] y) {
         checkShapes(xq, T, wq, wOff, in, out);
+        return epilogue(xScale, T, wScale, bias, out, y);
+    }
+
+    private static Int8Epilogue epilogue(float[] xScale, int T, float[] wScale, float[] bias, int out, float[] y) {
         Objects.checkFromIndexSize(0, (long) T * out, y.length);
         checkScales("xScale", xScale, T);
         checkScales("wScale", wScale, out);
@@ -78,14 +95,52 @@ public final class Int8MatMul {
         run(x, xOff, ldx, T, w, wOff, ldw, k, out, epilogue);
     }
 
-    private static void checkDots(byte[] x, int xOff, int ldx, int T, byte[] w, int wOff, int ldw, int k, int out) {
+    /** {@link #accumulate(byte[], int, int, int, byte[], int, int, int, int, int[])} with W in a segment (heap or native). */
+    public static void accumulate(byte[] xq, int xOff, int ldx, int T, MemorySegment wq, long wOff, int ldw, int k, int out, int[] acc) {
+        checkDots(xq, xOff, ldx, T, k, out, ldw);
+        checkSegment(wq, wOff, ldw, k, out);
+        Objects.checkFromIndexSize(0, (long) T * out, acc.length);
+        run(xq, xOff, ldx, T, wq, (int) wOff, ldw, k, out, Int8Epilogue.raw(acc, out));
+    }
+
+    /** {@link #dots(byte[], int, int, int, byte[], int, int, int, int, Int8Epilogue)} with W in a segment (heap or native). */
+    public static void dots(byte[] x, int xOff, int ldx, int T, MemorySegment w, long wOff, int ldw, int k, int out, Int8Epilogue epilogue) {
+        checkDots(x, xOff, ldx, T, k, out, ldw);
+        checkSegment(w, wOff, ldw, k, out);
+        run(x, xOff, ldx, T, w, (int) wOff, ldw, k, out, epilogue);
+    }
+
+    /**
+     * Rows w[wOff + o*ldw, +k) for o &lt; out lie within the segment, and every offset into it fits an int (the native
+     * kernels take int offsets from the segment's start; one tensor of int8 weights is far below 2 GB).
+     */
+    private static void checkSegment(MemorySegment w, long wOff, int ldw, int k, int out) {
+        long end = out == 0 ? wOff : Math.addExact(wOff, (long) (out - 1) * ldw + k);
+        if (wOff < 0 || end > w.byteSize())
+            throw new IndexOutOfBoundsException("rows up to byte " + end + " from " + wOff + " in a segment of " + w.byteSize());
+        if (end > Integer.MAX_VALUE) throw new IllegalArgumentException("weights span " + end + " bytes; at most 2^31 - 1 in one call");
+    }
+
+    private static void checkDots(byte[] x, int xOff, int ldx, int T, int k, int out, int ldw) {
         if (T < 0 || k < 0 || out < 0 || ldx < k || ldw < k)
             throw new IllegalArgumentException("bad sizes: T=" + T + " k=" + k + " out=" + out + " ldx=" + ldx + " ldw=" + ldw);
         if (T > 0) Objects.checkFromIndexSize(xOff, (long) (T - 1) * ldx + k, x.length);
+    }
+
+    private static void checkDots(byte[] x, int xOff, int ldx, int T, byte[] w, int wOff, int ldw, int k, int out) {
+        checkDots(x, xOff, ldx, T, k, out, ldw);
         if (out > 0) Objects.checkFromIndexSize(wOff, (long) (out - 1) * ldw + k, w.length);
     }
 
     private static void run(byte[] x, int xOff, int ldx, int T, byte[] w, int wOff, int ldw, int k, int out, Int8Epilogue epilogue) {
+        if (Int8Kernels.isNative()) {
+            if (T == 1) VnniMatMul.gemv(x, xOff, w, wOff, ldw, k, out, epilogue);
+            else if (T > 1) VnniMatMul.gemm(x, xOff, ldx, T, w, wOff, ldw, k, out, epilogue);
+        } else if (T == 1) Int8Gemv.run(x, xOff, w, wOff, ldw, k, out, epilogue);
+        else if (T > 1) Int8Gemm.run(x, xOff, ldx, T, w, wOff, ldw, k, out, epilogue);
+    }
+
+    private static void run(byte[] x, int xOff, int ldx, int T, MemorySegment w, int wOff, int ldw, int k, int out, Int8Epilogue epilogue) {
         if (Int8Kernels.isNative()) {
             if (T == 1) VnniMatMul.gemv(x, xOff, w, wOff, ldw, k, out, epilogue);
             else if (T > 1) VnniMatMul.gemm(x, xOff, ldx, T, w, wOff, ldw, k, out, epilogue);

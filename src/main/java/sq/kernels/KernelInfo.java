@@ -8,12 +8,9 @@ public final class KernelInfo {
     private KernelInfo() {
     }
 
-    /**
-     * Which int8 path runs: "native avx512-vnni", "native avx-vnni", or "pure Java: " and why (as
-     * {@link Int8Kernels#describe}, which names the native path avx512-vnni whichever {@link VnniIsa} runs).
-     */
+    /** Which int8 path runs: "native avx512-vnni", "native avx-vnni", or "pure Java: " and why ({@link Int8Kernels#describe}). */
     public static String int8() {
-        return Int8Kernels.isNative() ? "native " + Vnni.selected().label : Int8Kernels.describe();
+        return Int8Kernels.describe();
     }
 
     /**

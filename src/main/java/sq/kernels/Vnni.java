@@ -128,11 +128,12 @@ final class Vnni {
 
     /**
      * c[t*NR + j] = dot(x row t, w row j) for t &lt; T, j &lt; cols &lt;= NR (zero for cols &lt;= j &lt; NR); x as
-     * {@link #offsetX} wrote it at xu[xuOff], w rows at w[wOff + j*ldw]; wp is NR*KC bytes of scratch.
+     * {@link #offsetX} wrote it at xu[xuOff], w rows at w[wOff + j*ldw] (a heap array or native memory, e.g. a mapped
+     * file); wp is NR*KC bytes of scratch.
      */
-    static void gemm(byte[] xu, int xuOff, int T, byte[] w, int wOff, int ldw, int k, int cols, int[] c, byte[] wp) {
+    static void gemm(byte[] xu, int xuOff, int T, MemorySegment w, int wOff, int ldw, int k, int cols, int[] c, byte[] wp) {
         try {
-            GEMM.invokeExact(MemorySegment.ofArray(xu), xuOff, T, MemorySegment.ofArray(w), wOff, ldw, k, cols, MemorySegment.ofArray(c),
+            GEMM.invokeExact(MemorySegment.ofArray(xu), xuOff, T, w, wOff, ldw, k, cols, MemorySegment.ofArray(c),
                     MemorySegment.ofArray(wp));
         } catch (Throwable e) {
             throw new IllegalStateException(e);
@@ -158,10 +159,10 @@ final class Vnni {
         }
     }
 
-    /** acc[j] = dot(x, W row j) for j &lt; n, rows at w[wOff + j*ldw], x offset at xu[xuOff] (k bytes). */
-    static void gemv(byte[] xu, int xuOff, byte[] w, int wOff, int ldw, int k, int n, int[] acc) {
+    /** acc[j] = dot(x, W row j) for j &lt; n, rows at w[wOff + j*ldw] (heap or native), x offset at xu[xuOff] (k bytes). */
+    static void gemv(byte[] xu, int xuOff, MemorySegment w, int wOff, int ldw, int k, int n, int[] acc) {
         try {
-            GEMV.invokeExact(MemorySegment.ofArray(xu), xuOff, MemorySegment.ofArray(w), wOff, ldw, k, n, MemorySegment.ofArray(acc));
+            GEMV.invokeExact(MemorySegment.ofArray(xu), xuOff, w, wOff, ldw, k, n, MemorySegment.ofArray(acc));
         } catch (Throwable e) {
             throw new IllegalStateException(e);
         }

@@ -1,5 +1,7 @@
 package sq.kernels;
 
+import java.lang.foreign.MemorySegment;
+
 /**
  * The int8 matmuls on the native VNNI kernels ({@link Vnni}), threaded like the pure-Java ones and handing the same
  * blocks to the same {@link Int8Epilogue}s. Activations are first offset by 128 into unsigned bytes (vpdpbusd
@@ -8,6 +10,9 @@ package sq.kernels;
  * <p>Prefill (T &gt; 1): threads own strips of {@link Vnni#NR} output features; per strip the kernel packs each k block
  * of W (NR x {@link Vnni#KC} bytes, in L1) and sweeps all tokens over it, into a [T, NR] int32 tile that goes to the
  * epilogue. Decode (T = 1): chunks of rows, each row a run of vpdpbusd along k.
+ *
+ * <p>W is a heap array or a segment of native memory (a mapped safetensors file): the kernels get its address either
+ * way and read it in place, in the file's row-major layout (the GEMM packs each k block as it goes, as for arrays).
  */
 final class VnniMatMul {
 
@@ -40,6 +45,11 @@ final class VnniMatMul {
 
     /** As {@link Int8Gemm#run}: dot products of rows x[xOff + t*ldx, +k) and w[wOff + o*ldw, +k), T &gt; 1. */
     static void gemm(byte[] x, int xOff, int ldx, int T, byte[] w, int wOff, int ldw, int k, int out, Int8Epilogue epilogue) {
+        gemm(x, xOff, ldx, T, MemorySegment.ofArray(w), wOff, ldw, k, out, epilogue);
+    }
+
+    /** The same on a segment of W (heap or native), wOff + out*ldw within int range (checked by {@link Int8MatMul}). */
+    static void gemm(byte[] x, int xOff, int ldx, int T, MemorySegment w, int wOff, int ldw, int k, int out, Int8Epilogue epilogue) {
         byte[] xu = offset(x, xOff, ldx, T, k);
         Parallel.forRange((out + NR - 1) / NR, (long) T * k * out, (s0, s1) -> {
             Scratch s = SCRATCH.get();
@@ -68,6 +78,11 @@ final class VnniMatMul {
 
     /** As {@link Int8Gemv#run}: T = 1. */
     static void gemv(byte[] x, int xOff, byte[] w, int wOff, int ldw, int k, int out, Int8Epilogue epilogue) {
+        gemv(x, xOff, MemorySegment.ofArray(w), wOff, ldw, k, out, epilogue);
+    }
+
+    /** The same on a segment of W (heap or native). */
+    static void gemv(byte[] x, int xOff, MemorySegment w, int wOff, int ldw, int k, int out, Int8Epilogue epilogue) {
         byte[] xu = offset(x, xOff, k, 1, k);
         Parallel.forRange((out + CHUNK - 1) / CHUNK, (long) k * out, (c0, c1) -> {
             int[] acc = SCRATCH.get().acc;

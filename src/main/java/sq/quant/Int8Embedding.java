@@ -17,6 +17,7 @@ public final class Int8Embedding implements Embedding {
     public Int8Embedding(Quantizer.Int8Weights rows) {
         if (rows.granularity() != WeightGranularity.PER_CHANNEL)
             throw new IllegalArgumentException("an int8 embedding has one scale per row, not " + rows.granularity());
+        if (rows.mapped() != null) throw new IllegalArgumentException("an int8 embedding holds its rows on the heap");
         this.rows = rows;
     }
 

@@ -60,8 +60,11 @@ public final class Int8Linear implements Linear {
      */
     public Int8Linear withPackedWeights() {
         if (packed != null || weights.granularity() == WeightGranularity.PER_GROUP) return this;
-        return new Int8Linear(name, weights, bias, activations, inputMax, quantizeOutput, outputMax,
-                Int8PackedWeights.of(weights.data(), weights.offset(), weights.in(), weights.out()));
+        // mapped weights come onto the heap: the packed copy is one anyway, and decode then streams the heap copy
+        Quantizer.Int8Weights w = weights.mapped() == null ? weights : new Quantizer.Int8Weights(weights.q(), weights.scales(),
+                weights.granularity(), weights.groupSize(), weights.out(), weights.in());
+        return new Int8Linear(name, w, bias, activations, inputMax, quantizeOutput, outputMax,
+                Int8PackedWeights.of(w.data(), w.offset(), w.in(), w.out()));
     }
 
     @Override
@@ -118,7 +121,13 @@ public final class Int8Linear implements Linear {
         Scratch s = SCRATCH.get();
         float[] xScale = quantizeInput(x, tokens, s);
         byte[] xq = s.xq;
-        if (weights.granularity() == WeightGranularity.PER_GROUP)
+        Quantizer.Int8Weights.Mapped m = weights.mapped();
+        if (m != null) {
+            m.file().require(); // the file still whole: a truncated mapping would fault in the kernel (MappedFileCheck)
+            if (weights.granularity() == WeightGranularity.PER_GROUP)
+                Int8GroupedMatMul.matmul(xq, xScale, tokens, m.bytes(), weights.scales(), weights.groupSize(), bias, in, out, y);
+            else Int8MatMul.matmul(xq, xScale, tokens, m.bytes(), weights.scales(), bias, in, out, y);
+        } else if (weights.granularity() == WeightGranularity.PER_GROUP)
             Int8GroupedMatMul.matmul(xq, xScale, tokens, weights.data(), weights.offset(), weights.scales(), weights.groupSize(), bias,
                     in, out, y);
         else if (packed != null)

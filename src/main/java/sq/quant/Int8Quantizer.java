@@ -40,20 +40,26 @@ public final class Int8Quantizer {
     /**
      * Moves a layer's int8 weights into one array (in q, k, v, o, gate, up, down order). The Java heap rounds every
      * large array up to whole 1 MB regions, and these sizes are powers of two plus a header: per TinyLlama layer
-     * seven arrays wasted ~6 MB (132 MB over the model), one array wastes under 1 MB.
+     * seven arrays wasted ~6 MB (132 MB over the model), one array wastes under 1 MB. Weights mapped from a file stay
+     * where they are.
      */
     private static void oneArray(Layer l) {
         long total = 0;
         for (Linear x : l.linears())
-            if (x instanceof Int8Linear q) total += (long) q.out() * q.in();
+            if (onHeap(x)) total += (long) x.out() * x.in();
         if (total == 0 || total > Integer.MAX_VALUE - 16) return; // nothing to move, or too big for one array: leave as is
         byte[] data = new byte[(int) total];
         int[] at = {0};
         l.replaceLinears(x -> {
-            if (!(x instanceof Int8Linear q)) return x;
+            if (!onHeap(x)) return x;
+            Int8Linear q = (Int8Linear) x;
             Int8Linear moved = q.withWeights(q.weights().movedTo(data, at[0]));
             at[0] += q.out() * q.in();
             return moved;
         });
+    }
+
+    private static boolean onHeap(Linear x) {
+        return x instanceof Int8Linear q && q.weights().mapped() == null;
     }
 }

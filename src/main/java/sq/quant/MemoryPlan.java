@@ -117,12 +117,16 @@ public record MemoryPlan(String mode, long mapped, long heapWeights, long activa
         return new MemoryPlan("int8 engine, quantized one layer at a time", 0, weights, buffers(c, r), kv(c, r, false), r);
     }
 
-    /** A compressed-tensors checkpoint on the int8 engine: int8 linears copied to the heap, the ends read in float. */
-    public static MemoryPlan int8Checkpoint(ModelConfig c, Run run) {
+    /**
+     * A compressed-tensors checkpoint on the int8 engine: the int8 linears (and their scales) in the mapped shards when
+     * mapped (the native kernels read them there), else copied to the heap; the ends read in float on the heap while
+     * they are made int8.
+     */
+    public static MemoryPlan int8Checkpoint(ModelConfig c, Run run, boolean mapped) {
         Run r = run.within(c);
-        long linears = linearCount(c);
-        return new MemoryPlan("int8 engine, compressed-tensors weights", 0, linears + linears / 64 + 4 * (weightCount(c) - linears),
-                buffers(c, r), kv(c, r, true), r);
+        long linears = linearCount(c), int8 = linears + linears / 64, ends = 4 * (weightCount(c) - linears);
+        return new MemoryPlan(mapped ? "int8 engine, compressed-tensors weights in the mapped shards" : "int8 engine, compressed-tensors weights on the heap",
+                mapped ? int8 : 0, mapped ? ends : int8 + ends, buffers(c, r), kv(c, r, true), r);
     }
 
     /**

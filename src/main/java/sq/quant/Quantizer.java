@@ -48,13 +48,26 @@ public final class Quantizer {
     /**
      * Int8 weights with their scales. The values [out, in] sit at data[offset ..]: an array of their own, or a slice of
      * one array holding a whole decoder layer ({@link #movedTo}), which saves the Java heap's per-array rounding (a
-     * 4 MiB array takes five 1 MB G1 regions: ~6 MB per TinyLlama layer).
+     * 4 MiB array takes five 1 MB G1 regions: ~6 MB per TinyLlama layer). Or, with data null, in {@code mapped}: a
+     * slice of a memory-mapped safetensors file used in place (nothing on the heap; see {@link #mapped}).
      *
      * @param scales one (per tensor), [out] (per channel) or [out, ceil(in / groupSize)] (per group), row-major
      */
-    public record Int8Weights(byte[] data, int offset, float[] scales, WeightGranularity granularity, int groupSize, int out, int in) {
+    public record Int8Weights(byte[] data, int offset, float[] scales, WeightGranularity granularity, int groupSize, int out, int in,
+                              Mapped mapped) {
+        /** Weights in a mapped file: exactly out x in bytes, row-major, and the check that the file is still whole. */
+        public record Mapped(java.lang.foreign.MemorySegment bytes, sq.io.MappedFileCheck file) {
+        }
+
         public Int8Weights {
-            java.util.Objects.checkFromIndexSize(offset, (long) out * in, data.length);
+            if (mapped == null) java.util.Objects.checkFromIndexSize(offset, (long) out * in, data.length);
+            else if (data != null || offset != 0 || mapped.bytes().byteSize() != (long) out * in)
+                throw new IllegalArgumentException("mapped weights: " + mapped.bytes().byteSize() + " bytes for " + out + "x" + in);
+        }
+
+        /** Weights on the heap at data[offset ..]. */
+        public Int8Weights(byte[] data, int offset, float[] scales, WeightGranularity granularity, int groupSize, int out, int in) {
+            this(data, offset, scales, granularity, groupSize, out, in, null);
         }
 
         /** Weights in an array of their own. */
@@ -62,15 +75,22 @@ public final class Quantizer {
             this(q, 0, scales, granularity, groupSize, out, in);
         }
 
-        /** The int8 values [out, in], row-major, in an array of their own (the backing array if it holds only them). */
+        /** Weights used where they lie in a mapped file (bytes: [out, in] int8, row-major). */
+        public static Int8Weights mapped(Mapped bytes, float[] scales, WeightGranularity granularity, int groupSize, int out, int in) {
+            return new Int8Weights(null, 0, scales, granularity, groupSize, out, in, bytes);
+        }
+
+        /** The int8 values [out, in], row-major, in an array of their own (the backing array if it holds only them; a copy of mapped ones). */
         public byte[] q() {
             int n = out * in;
+            if (mapped != null) return mapped.bytes().toArray(java.lang.foreign.ValueLayout.JAVA_BYTE);
             return offset == 0 && data.length == n ? data : java.util.Arrays.copyOfRange(data, offset, offset + n);
         }
 
         /** The same weights copied into dst at off. */
         public Int8Weights movedTo(byte[] dst, int off) {
-            System.arraycopy(data, offset, dst, off, out * in);
+            if (mapped != null) java.lang.foreign.MemorySegment.copy(mapped.bytes(), java.lang.foreign.ValueLayout.JAVA_BYTE, 0, dst, off, out * in);
+            else System.arraycopy(data, offset, dst, off, out * in);
             return new Int8Weights(dst, off, scales, granularity, groupSize, out, in);
         }
 
@@ -95,8 +115,10 @@ public final class Quantizer {
         /** q * scale, exactly what the fake-quantized weights are. */
         public float[] dequantize() {
             float[] w = new float[out * in];
+            byte[] q = mapped != null ? q() : data;
+            int at = mapped != null ? 0 : offset;
             for (int r = 0; r < out; r++)
-                for (int c = 0; c < in; c++) w[r * in + c] = data[offset + r * in + c] * scaleAt(r, c);
+                for (int c = 0; c < in; c++) w[r * in + c] = q[at + r * in + c] * scaleAt(r, c);
             return w;
         }
     }

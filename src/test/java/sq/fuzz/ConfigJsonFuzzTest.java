@@ -61,7 +61,7 @@ class ConfigJsonFuzzTest {
         h.run(data, config, names, () -> {
             try (Checkpoint c = Checkpoint.open(dir)) {
                 ModelConfig cfg = ModelLoader.readConfig(c);
-                for (MemoryPlan p : List.of(MemoryPlan.fp32(cfg, MemoryPlan.Run.DEFAULT), MemoryPlan.int8Checkpoint(cfg, MemoryPlan.Run.DEFAULT),
+                for (MemoryPlan p : List.of(MemoryPlan.fp32(cfg, MemoryPlan.Run.DEFAULT), MemoryPlan.int8Checkpoint(cfg, MemoryPlan.Run.DEFAULT, true),
                         MemoryPlan.int8Streamed(cfg, MemoryPlan.Run.DEFAULT, HeadPrecision.INT8), MemoryPlan.fp32Mapped(cfg, MemoryPlan.Run.DEFAULT, n -> true),
                         MemoryPlan.layerwise(cfg, 16, 256, 0, 2, 2)))
                     if (p.total() <= 0 || p.mapped() < 0) throw new AssertionError("non-positive memory plan for " + cfg + ": " + p);

@@ -40,6 +40,14 @@ class Int8GroupedMatMulTest {
         float[] y2 = new float[T * out];
         Int8GroupedMatMul.matmul(x, xs, T, shared, 5, ws, g, bias, in, out, y2);
         assertThat(y2).isEqualTo(y);
+        // and off the heap, as mapped from a file
+        try (java.lang.foreign.Arena arena = java.lang.foreign.Arena.ofShared()) {
+            java.lang.foreign.MemorySegment seg = arena.allocate(w.length + 1L, 1).asSlice(1);
+            seg.copyFrom(java.lang.foreign.MemorySegment.ofArray(w));
+            float[] y3 = new float[T * out];
+            Int8GroupedMatMul.matmul(x, xs, T, seg, ws, g, bias, in, out, y3);
+            assertThat(y3).isEqualTo(y);
+        }
     }
 
     @Test

@@ -4,6 +4,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.within;
 
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -155,6 +157,48 @@ class Int8MatMulTest {
         assertThat(packed.bytes()).isGreaterThanOrEqualTo(mode() == Int8Kernels.Mode.JAVA ? 8L * ((in + 2) / 3) * out : (long) in * out);
         assertThatThrownBy(() -> Int8MatMul.matmul(x, xs, T, w, 0, Int8PackedWeights.of(w, 0, in, 1), ws, bias, in, out, got))
                 .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("packed weights are 1x" + in);
+    }
+
+    /**
+     * Weights in a segment (off-heap at an odd address, as in a mapped file, and on the heap) give the bits of the array
+     * entry points: every shape of {@link #shapes}, the column slices of a weight group, a dequantized linear.
+     */
+    @ParameterizedTest(name = "T={0} in={1} out={2}")
+    @MethodSource("shapes")
+    void weightsInASegmentGiveTheSameBits(int T, int in, int out) {
+        Random rnd = new Random(17L * T + 5L * in + out);
+        byte[] x = random(rnd, T * in), w = random(rnd, out * in);
+        int[] want = reference(x, 0, in, T, w, 0, in, in, out);
+        try (Arena arena = Arena.ofShared()) {
+            MemorySegment offHeap = arena.allocate(w.length + 3L, 1).asSlice(3); // unaligned, like a tensor in a file
+            offHeap.copyFrom(MemorySegment.ofArray(w));
+            for (MemorySegment seg : new MemorySegment[]{offHeap, MemorySegment.ofArray(w)}) {
+                int[] acc = new int[T * out];
+                Int8MatMul.accumulate(x, 0, in, T, seg, 0, in, in, out, acc);
+                assertThat(acc).as(seg.isNative() ? "native" : "heap").containsExactly(want);
+            }
+            float[] xs = positive(rnd, T), ws = positive(rnd, out), bias = Reference.random(rnd, out);
+            float[] y = new float[T * out], ySeg = new float[T * out];
+            Int8MatMul.matmul(x, xs, T, w, 0, ws, bias, in, out, y);
+            Int8MatMul.matmul(x, xs, T, offHeap, ws, bias, in, out, ySeg);
+            assertThat(ySeg).isEqualTo(y);
+            // a column slice at an offset (one weight group of a per-group linear)
+            if (in > 2) {
+                int k = in / 2, k0 = in - k;
+                int[] acc = new int[T * out];
+                Int8MatMul.accumulate(x, k0, in, T, offHeap, k0, in, k, out, acc);
+                assertThat(acc).containsExactly(reference(x, k0, in, T, w, k0, in, k, out));
+            }
+        }
+    }
+
+    @Test
+    void segmentsTooShortForTheWeightsAreRefused() {
+        byte[] x = new byte[10];
+        float[] one = {1};
+        MemorySegment w = MemorySegment.ofArray(new byte[19]);
+        assertThatThrownBy(() -> Int8MatMul.matmul(x, one, 2, w, one, null, 5, 4, new float[8])).isInstanceOf(IndexOutOfBoundsException.class);
+        assertThatThrownBy(() -> Int8MatMul.accumulate(x, 0, 5, 2, w, 1, 5, 5, 4, new int[8])).isInstanceOf(IndexOutOfBoundsException.class);
     }
 
     @Test

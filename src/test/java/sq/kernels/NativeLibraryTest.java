@@ -69,7 +69,7 @@ class NativeLibraryTest {
             assertThat(KernelInfo.describe()).startsWith("int8 pure Java: chosen by --kernels, int8 GEMM 4x");
             Int8Kernels.select(Int8Kernels.Mode.AUTO, "--kernels");
             if (Int8Kernels.nativeAvailable()) {
-                assertThat(Int8Kernels.describe()).isEqualTo("native avx512-vnni");
+                assertThat(Int8Kernels.describe()).isEqualTo("native " + Vnni.selected().label);
                 assertThat(KernelInfo.describe()).startsWith("int8 native avx512-vnni (GEMM 6x64 tiles");
             } else {
                 assertThat(Int8Kernels.describe()).isEqualTo("pure Java: " + Vnni.REASON);
