@@ -18,7 +18,7 @@ import org.openjdk.jmh.annotations.Warmup;
  * One decode step's int8 attention of one layer at TinyLlama's shape (32 heads, 4 kv heads, head dim 64) over
  * positions keys, through a block table in order in a memory of its own (one run: one kernel call per BMM and kv
  * head, as the contiguous cache), as one run in the middle of the serving pool's 1024 blocks (the transposed values'
- * rows then 16 KB apart), or scattered (every block its own run: the worst a fragmented pool can do). In sq.model (not sq.bench) for
+ * rows then 16 KB apart), or scattered (every block its own run: the worst a fragmented pool can do). One thread. In sq.model (not sq.bench) for
  * the package-private layer caches. {@code tools/jmh PagedAttentionBench}.
  */
 @State(Scope.Benchmark)
@@ -42,6 +42,7 @@ public class PagedAttentionBench {
 
     @Setup
     public void setup() {
+        sq.kernels.Parallel.setThreads(1); // the calls' own cost: thread hand-offs would swamp it on a shared host
         int n = KvMemory.blocksFor(positions);
         cache = switch (table) {
             case IN_ORDER -> LayerCache.create(cfg, positions, true);
