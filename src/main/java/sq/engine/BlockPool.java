@@ -1,6 +1,7 @@
 package sq.engine;
 
 import sq.model.KvMemory;
+import sq.model.ModelConfig;
 
 import java.util.BitSet;
 
@@ -31,6 +32,24 @@ public final class BlockPool {
     /** Blocks that hold positions positions. */
     public static int blocksFor(int positions) {
         return KvMemory.blocksFor(positions);
+    }
+
+    /** Heap bytes not in use now (the maximum heap minus what is allocated): room for a pool, after a collection. */
+    public static long freeHeap() {
+        Runtime rt = Runtime.getRuntime();
+        return rt.maxMemory() - (rt.totalMemory() - rt.freeMemory());
+    }
+
+    /**
+     * The default pool size in blocks: room for maxBatch full contexts, but at most half of {@link #freeHeap()} (call
+     * it after the model is built and collected), at least one block. The memory is allocated at once, so a default
+     * of full contexts for a model of 128K positions would not start; the other half is left to the steps' working
+     * arrays and the requests.
+     */
+    public static int defaultBlocks(ModelConfig cfg, boolean int8, int maxBatch, int context) {
+        long blockBytes = BLOCK * KvMemory.bytesPerPosition(cfg, int8);
+        long want = (long) maxBatch * blocksFor(context), room = freeHeap() / 2 / blockBytes;
+        return (int) Math.max(1, Math.min(Math.min(want, room), Integer.MAX_VALUE));
     }
 
     /** Takes n free blocks, lowest ids first: the block table of a sequence; null if fewer are free. */
