@@ -77,6 +77,7 @@ final class DemoCommand implements Callable<Integer> {
         boolean concurrent = common.threads == 0 && Runtime.getRuntime().availableProcessors() >= 2;
         if (common.threads == 0) common.threads = 1;
         common.apply();
+        MemoryGate.unprinted();
         Path home = home();
         Path dir = home.resolve("models/stories260K");
         Path out = inspectOut != null ? inspectOut : home.resolve("target/demo-inspect");

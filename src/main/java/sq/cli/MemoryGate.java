@@ -46,6 +46,11 @@ final class MemoryGate {
         lastBudget = null;
     }
 
+    /** The plan still refuses what does not fit but prints nothing (the demo: its first screen is the story). */
+    static void unprinted() {
+        silent = true;
+    }
+
     /**
      * What the command will run, before it loads: KV positions per sequence, tokens per forward pass, sequences, the
      * option that sets them; json: the plan goes into the command's JSON output instead of stderr.
