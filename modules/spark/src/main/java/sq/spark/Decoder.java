@@ -10,7 +10,16 @@ import sq.quant.Int8Models;
 import sq.quant.Scheme;
 import sq.tokenizer.Tokenizer;
 
+import org.apache.spark.api.java.function.MapPartitionsFunction;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Encoders;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.RowFactory;
+import org.apache.spark.sql.types.StructType;
+
 import java.io.Serializable;
+import java.util.ArrayList;
+import java.util.List;
 import java.nio.file.Path;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
@@ -29,6 +38,34 @@ public record Decoder(String model, String scheme) implements Serializable {
         Transformer engine() {
             return new Transformer(model, int8Engine);
         }
+    }
+
+    /** Two values of one input row, appended to it as new columns. */
+    interface TwoColumns extends Serializable {
+        Object[] of(Loaded m, Transformer tf, Row r);
+    }
+
+    /**
+     * in with two columns appended (schema: in's plus those two), computed per row by columns on this decoder, loaded
+     * once per executor JVM, with an engine per task.
+     */
+    Dataset<Row> appendTwo(Dataset<Row> in, StructType schema, TwoColumns columns) {
+        return in.mapPartitions((MapPartitionsFunction<Row, Row>) rows -> {
+            TaskThreads.apply();
+            Loaded m = loaded();
+            Transformer tf = m.engine();
+            List<Row> out = new ArrayList<>();
+            while (rows.hasNext()) {
+                Row r = rows.next();
+                Object[] two = columns.of(m, tf, r);
+                Object[] v = new Object[r.size() + 2];
+                for (int i = 0; i < r.size(); i++) v[i] = r.get(i);
+                v[r.size()] = two[0];
+                v[r.size() + 1] = two[1];
+                out.add(RowFactory.create(v));
+            }
+            return out.iterator();
+        }, Encoders.row(schema));
     }
 
     private static final Map<Decoder, Loaded> LOADED = new ConcurrentHashMap<>();

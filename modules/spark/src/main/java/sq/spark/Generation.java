@@ -1,10 +1,7 @@
 package sq.spark;
 
-import org.apache.spark.api.java.function.MapPartitionsFunction;
 import org.apache.spark.sql.Dataset;
-import org.apache.spark.sql.Encoders;
 import org.apache.spark.sql.Row;
-import org.apache.spark.sql.RowFactory;
 import org.apache.spark.sql.types.DataTypes;
 import org.apache.spark.sql.types.StructType;
 import sq.io.InputException;
@@ -16,8 +13,6 @@ import sq.tokenizer.TokenStreamDecoder;
 import sq.tokenizer.chat.StopIds;
 
 import java.io.Serializable;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.Set;
 
 /**
@@ -40,22 +35,10 @@ public final class Generation {
         StructType schema = in.schema().add("completion", DataTypes.StringType, false)
                 .add("completion_tokens", DataTypes.IntegerType, false);
         int col = in.schema().fieldIndex(promptColumn);
-        return in.mapPartitions((MapPartitionsFunction<Row, Row>) rows -> {
-            TaskThreads.apply();
-            Decoder.Loaded m = decoder.loaded();
-            Transformer tf = m.engine();
-            List<Row> out = new ArrayList<>();
-            while (rows.hasNext()) {
-                Row r = rows.next();
-                Completion c = complete(m, tf, r.getString(col), maxTokens);
-                Object[] v = new Object[r.size() + 2];
-                for (int i = 0; i < r.size(); i++) v[i] = r.get(i);
-                v[r.size()] = c.text();
-                v[r.size() + 1] = c.tokens();
-                out.add(RowFactory.create(v));
-            }
-            return out.iterator();
-        }, Encoders.row(schema));
+        return decoder.appendTwo(in, schema, (m, tf, r) -> {
+            Completion c = complete(m, tf, r.getString(col), maxTokens);
+            return new Object[]{c.text(), c.tokens()};
+        });
     }
 
     /** The in-process completion of one prompt, for comparison. */

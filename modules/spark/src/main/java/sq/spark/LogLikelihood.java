@@ -1,10 +1,7 @@
 package sq.spark;
 
-import org.apache.spark.api.java.function.MapPartitionsFunction;
 import org.apache.spark.sql.Dataset;
-import org.apache.spark.sql.Encoders;
 import org.apache.spark.sql.Row;
-import org.apache.spark.sql.RowFactory;
 import org.apache.spark.sql.types.DataTypes;
 import org.apache.spark.sql.types.StructType;
 import sq.eval.Perplexity;
@@ -12,8 +9,6 @@ import sq.eval.Windows;
 import sq.model.Transformer;
 import sq.tokenizer.Tokenizer;
 
-import java.util.ArrayList;
-import java.util.List;
 
 /**
  * Log-likelihood scoring with the decoder engine as a Dataset transformation: for each text, the sum over its tokens
@@ -28,24 +23,12 @@ public final class LogLikelihood {
     public static Dataset<Row> score(Dataset<Row> in, String textColumn, Decoder decoder) {
         StructType schema = in.schema().add("log_likelihood", DataTypes.DoubleType, false).add("tokens", DataTypes.IntegerType, false);
         int col = in.schema().fieldIndex(textColumn);
-        return in.mapPartitions((MapPartitionsFunction<Row, Row>) rows -> {
-            TaskThreads.apply();
-            Decoder.Loaded m = decoder.loaded();
-            Transformer tf = m.engine();
-            List<Row> out = new ArrayList<>();
-            while (rows.hasNext()) {
-                Row r = rows.next();
-                double[] lp = logProbs(tf, m.tokenizer(), r.getString(col));
-                double sum = 0;
-                for (double v : lp) sum += v;
-                Object[] v = new Object[r.size() + 2];
-                for (int i = 0; i < r.size(); i++) v[i] = r.get(i);
-                v[r.size()] = sum;
-                v[r.size() + 1] = lp.length;
-                out.add(RowFactory.create(v));
-            }
-            return out.iterator();
-        }, Encoders.row(schema));
+        return decoder.appendTwo(in, schema, (m, tf, r) -> {
+            double[] lp = logProbs(tf, m.tokenizer(), r.getString(col));
+            double sum = 0;
+            for (double v : lp) sum += v;
+            return new Object[]{sum, lp.length};
+        });
     }
 
     /** log p of tokens 1..n-1 of text (one window of all its tokens, from an empty cache); empty for < 2 tokens. */
