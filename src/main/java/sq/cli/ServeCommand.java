@@ -66,8 +66,9 @@ final class ServeCommand implements Callable<Integer> {
     @Option(names = "--max-context", paramLabel = "N", description = "Positions per request, prompt + new tokens (default: the model's).")
     Integer maxContext;
 
-    @Option(names = "--kv-cache-mb", paramLabel = "M", description = "KV pool size; a request reserves the blocks of its prompt + max_tokens "
-            + "on admission and waits while they are not free (default: room for --max-batch full contexts).")
+    @Option(names = "--kv-cache-mb", paramLabel = "M", description = "KV pool size, allocated at start; a request reserves the blocks of its "
+            + "prompt + max_tokens on admission and waits while they are not free (default: room for --max-batch full contexts, at most half "
+            + "the heap left after loading the model).")
     Integer kvCacheMb;
 
     @Option(names = "--token-budget", paramLabel = "N", description = "Tokens per step: decode tokens plus prompt chunks (default: max(512, --max-batch)).")
@@ -156,11 +157,14 @@ final class ServeCommand implements Callable<Integer> {
         if (context < 2 || context > cfg.maxPositions())
             throw new InputException("--max-context must be in [2, " + cfg.maxPositions() + "] (the model's)");
         long blockBytes = BlockPool.BLOCK * Engine.bytesPerPosition(cfg, tf.int8Engine());
-        long blocks = kvCacheMb != null ? (kvCacheMb * (1L << 20)) / blockBytes : (long) maxBatch * BlockPool.blocksFor(context);
+        long blocks = kvCacheMb != null ? (kvCacheMb * (1L << 20)) / blockBytes : BlockPool.defaultBlocks(cfg, tf.int8Engine(), maxBatch, context);
         if (kvCacheMb != null && kvCacheMb < 1) throw new InputException("--kv-cache-mb must be at least 1");
         if (blocks < 1)
             throw new InputException("--kv-cache-mb " + kvCacheMb + " holds no block of " + BlockPool.BLOCK + " positions (" + blockBytes + " bytes)");
-        if (blocks > Integer.MAX_VALUE) throw new InputException("--kv-cache-mb is too large");
+        // the pool is allocated now, whole: refuse one the heap cannot hold, rather than die of OutOfMemoryError
+        if (blocks > Integer.MAX_VALUE || blocks * blockBytes > BlockPool.freeHeap() - (64L << 20))
+            throw new InputException("--kv-cache-mb " + kvCacheMb + " does not fit: the heap has " + (BlockPool.freeHeap() >> 20)
+                    + " MB free after loading the model (lower it, or raise -Xmx in SQ_JAVA_OPTS)");
         int budget = tokenBudget != null ? tokenBudget : Math.max(512, maxBatch);
         if (budget < maxBatch) throw new InputException("--token-budget must be at least --max-batch");
         Engine engine = new Engine(tf, new EngineConfig(maxBatch, budget, (int) blocks, maxQueue, context)).start();

@@ -1,6 +1,7 @@
 package sq.engine;
 
 import sq.model.KvCache;
+import sq.model.KvMemory;
 import sq.model.ModelConfig;
 import sq.model.Transformer;
 
@@ -13,8 +14,9 @@ import java.util.concurrent.locks.ReentrantLock;
 /**
  * The in-process engine: submit a request, get its tokens through a listener; one thread runs steps of continuous
  * batching ({@link Scheduler}) over one {@link Transformer} ({@link Transformer#forwardBatch}: every linear one int8
- * GEMM over the batch, attention per sequence over its own cache). KV caches come from a {@link BlockPool} and go
- * back to it the moment a sequence ends or is cancelled. The HTTP server is a thin shell over this.
+ * GEMM over the batch, attention per sequence over its own cache). The KV memory is a {@link BlockPool} allocated here,
+ * once; a sequence's cache is a block table into it, whose blocks go back the moment the sequence ends or is
+ * cancelled. The HTTP server is a thin shell over this.
  */
 public final class Engine implements AutoCloseable {
     private final Transformer model;
@@ -34,15 +36,14 @@ public final class Engine implements AutoCloseable {
             throw new IllegalArgumentException("context " + config.maxContext() + " exceeds the model's " + cfg.maxPositions());
         this.model = model;
         this.config = config;
-        this.pool = new BlockPool(config.kvBlocks(), BlockPool.BLOCK * bytesPerPosition(cfg, model.int8Engine()));
+        this.pool = new BlockPool(new KvMemory(cfg, config.kvBlocks(), model.int8Engine()));
         this.scheduler = new Scheduler(pool, config.maxBatch(), config.tokenBudget());
         this.thread = Thread.ofPlatform().name("sq-engine").daemon().unstarted(this::loop);
     }
 
     /** KV bytes of one position over all layers: int8 keys and values with a float scale per kv head each, or floats. */
     public static long bytesPerPosition(ModelConfig cfg, boolean int8) {
-        long perLayer = int8 ? 2L * cfg.kvDim() + 2L * 4 * cfg.kvHeads() : 2L * 4 * cfg.kvDim();
-        return perLayer * cfg.layers();
+        return KvMemory.bytesPerPosition(cfg, int8);
     }
 
     public Engine start() {
@@ -194,7 +195,7 @@ public final class Engine implements AutoCloseable {
                     for (Sequence s : scheduler.all()) s.cancelled = true;
                     scheduler.dropCancelled();
                 }
-                work = stopped ? List.of() : scheduler.plan(s -> model.newCache(cacheCapacity(s)));
+                work = stopped ? List.of() : scheduler.plan(s -> new KvCache(pool.memory(), s.table, cacheCapacity(s)));
                 publishCounts();
                 if (!stopped && work.isEmpty() && dropped.isEmpty()) {
                     wake.awaitUninterruptibly();

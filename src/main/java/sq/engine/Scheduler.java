@@ -71,13 +71,16 @@ final class Scheduler {
     private void release(Sequence s) {
         s.state = Sequence.State.FINISHED;
         s.cache = null;
-        pool.free(s.blocks);
+        pool.free(s.table);
+        s.table = null;
     }
 
-    /** Admits what fits, then the work of the next step (empty when nothing runs). */
+    /** Admits what fits (each admitted sequence's cache made on its block table), then the work of the next step (empty when nothing runs). */
     List<Work> plan(java.util.function.Function<Sequence, sq.model.KvCache> newCache) {
-        while (!waiting.isEmpty() && running.size() < maxBatch && pool.tryAllocate(waiting.peek().blocks)) {
+        int[] table;
+        while (!waiting.isEmpty() && running.size() < maxBatch && (table = pool.allocate(waiting.peek().blocks)) != null) {
             Sequence s = waiting.poll();
+            s.table = table;
             s.cache = newCache.apply(s);
             s.state = Sequence.State.PREFILL;
             running.add(s);

@@ -16,6 +16,7 @@ final class Sequence {
     final GenerationRequest request;
     final TokenListener listener;
     final int blocks;           // reserved from admission to the end
+    int[] table;                // the physical blocks, while admitted
     final long submittedNanos;
     State state = State.WAITING;
     KvCache cache;

@@ -29,31 +29,65 @@ import sq.kernels.Parallel;
  * shifted value is -128 and the column sum covers it). Queries go in chunks of about {@link #ROWS} rows, keys up
  * to the chunk's last position: the kernels also compute the masked scores above the diagonal, which is cheaper
  * than going through keys one at a time.
+ *
+ * <p>The memory is the pool's ({@link KvMemory}, layout in {@link Blocks}), read through the sequence's block table:
+ * each BMM is one kernel call per run of consecutive blocks (one in all for a table in order). Scores are per key,
+ * so splitting keys into runs changes none of them; P.V's int32 sums, and the column sums of V, are added over the
+ * runs, exactly, before the one float step s_p * (sum + 128 * colSum): the results are those of a contiguous cache,
+ * bit for bit.
  */
 final class Int8LayerCache implements LayerCache {
     /** Query rows (tokens x heads of a group) per BMM call: bounds the score buffer at ROWS x positions. */
     static final int ROWS = 512;
 
-    private final ModelConfig cfg;
-    private final int capacity;
-    private final byte[] keys;            // [capacity, kvDim]
-    private final byte[] valuesT;         // [kvHeads, headDim, capacity]
-    private final float[] kScale, vScale; // [capacity, kvHeads]
+    /**
+     * One layer's int8 memory for a pool of P = blocks x BLOCK positions, block b at positions b * BLOCK..:
+     * keys [P, kvDim], values transposed per kv head [kvHeads, headDim, P] (block b is columns b * BLOCK.. of each
+     * row, so a run of consecutive blocks is one stretch of every row, which the P.V kernel streams), scales
+     * [P, kvHeads].
+     */
+    static final class Blocks implements LayerCache.Memory {
+        private final ModelConfig cfg;
+        private final int positions;
+        private final byte[] keys, valuesT;
+        private final float[] kScale, vScale;
 
-    Int8LayerCache(ModelConfig cfg, int capacity) {
-        this.cfg = cfg;
-        this.capacity = capacity;
-        keys = new byte[Math.multiplyExact(capacity, cfg.kvDim())];
-        valuesT = new byte[capacity * cfg.kvDim()];
-        kScale = new float[capacity * cfg.kvHeads()];
-        vScale = new float[capacity * cfg.kvHeads()];
+        Blocks(ModelConfig cfg, int blocks) {
+            this.cfg = cfg;
+            positions = Math.multiplyExact(blocks, KvMemory.BLOCK);
+            keys = new byte[Math.multiplyExact(positions, cfg.kvDim())];
+            valuesT = new byte[keys.length];
+            kScale = new float[positions * cfg.kvHeads()];
+            vScale = new float[kScale.length];
+        }
+
+        @Override
+        public LayerCache through(int[] table) {
+            return new Int8LayerCache(this, table);
+        }
+    }
+
+    private final ModelConfig cfg;
+    private final int P;                  // positions of the memory: the row length of valuesT
+    private final byte[] keys, valuesT;
+    private final float[] kScale, vScale;
+    private final int[] table;            // logical block -> physical block
+
+    private Int8LayerCache(Blocks m, int[] table) {
+        this.cfg = m.cfg;
+        this.P = m.positions;
+        this.keys = m.keys;
+        this.valuesT = m.valuesT;
+        this.kScale = m.kScale;
+        this.vScale = m.vScale;
+        this.table = table;
     }
 
     /** Working arrays of attend and store, per thread and shared by all layers; they grow to the largest call seen. */
     private static final class Scratch {
         byte[] v8 = new byte[0], q8 = new byte[0], qg = new byte[0], p8 = new byte[0];
         float[] sq = new float[0], sqg = new float[0], scores = new float[0], sp = new float[0], ks = new float[0], vs = new float[0];
-        int[] colSum = new int[0];
+        int[] colSum = new int[0], pv = new int[0];
 
         byte[] v8(int n) {
             if (v8.length < n) v8 = new byte[n];
@@ -69,7 +103,10 @@ final class Int8LayerCache implements LayerCache {
 
         /** Room for one kv head's work: chunks of maxRows query rows of hd, up to maxKeys keys. */
         Scratch heads(int hd, int maxRows, int maxKeys) {
-            if (qg.length < maxRows * hd) qg = new byte[maxRows * hd];
+            if (qg.length < maxRows * hd) {
+                qg = new byte[maxRows * hd];
+                pv = new int[maxRows * hd];
+            }
             if (sqg.length < maxRows) {
                 sqg = new float[maxRows];
                 sp = new float[maxRows];
@@ -92,15 +129,19 @@ final class Int8LayerCache implements LayerCache {
     @Override
     public void store(float[] k, float[] v, int tokens, int start) {
         int hd = cfg.headDim(), kvHeads = cfg.kvHeads(), kvDim = cfg.kvDim();
-        // rows (t, kv head) of hd values are contiguous in k and v: one per-token quantization over all of them
-        Int8Quantize.perToken(k, 0, tokens * kvHeads, hd, keys, start * kvDim, kScale, start * kvHeads);
         byte[] v8 = SCRATCH.get().v8(tokens * kvDim);
-        Int8Quantize.perToken(v, 0, tokens * kvHeads, hd, v8, 0, vScale, start * kvHeads);
-        for (int h = 0; h < kvHeads; h++)
-            for (int d = 0; d < hd; d++) {
-                int dst = (h * hd + d) * capacity + start;
-                for (int t = 0; t < tokens; t++) valuesT[dst + t] = v8[t * kvDim + h * hd + d];
-            }
+        for (int t0 = 0; t0 < tokens; ) { // a run of consecutive blocks at a time
+            int t1 = KvMemory.runEnd(table, start + t0, start + tokens) - start, p = KvMemory.position(table, start + t0), n = t1 - t0;
+            // rows (t, kv head) of hd values are contiguous in k and v: one per-token quantization over all of them
+            Int8Quantize.perToken(k, t0 * kvDim, n * kvHeads, hd, keys, p * kvDim, kScale, p * kvHeads);
+            Int8Quantize.perToken(v, t0 * kvDim, n * kvHeads, hd, v8, t0 * kvDim, vScale, p * kvHeads);
+            for (int h = 0; h < kvHeads; h++)
+                for (int d = 0; d < hd; d++) {
+                    int dst = (h * hd + d) * P + p, src = t0 * kvDim + h * hd + d;
+                    for (int t = 0; t < n; t++) valuesT[dst + t] = v8[src + t * kvDim];
+                }
+            t0 = t1;
+        }
     }
 
     @Override
@@ -127,21 +168,25 @@ final class Int8LayerCache implements LayerCache {
 
     /**
      * The attention of kv head kvh's G query heads, chunk tokens at a time: q8, sq hold all T x heads quantized query
-     * rows.
+     * rows. Keys and values are read a run of consecutive blocks at a time (one BMM call per run); the P.V integer
+     * sums of the runs, and the column sums of V, add up exactly to those over all keys at once.
      */
     private void attendHead(int kvh, byte[] q8, float[] sq, float[] out, int T, int start, int chunk, Attention a, Scratch w) {
-        int heads = cfg.heads(), hd = cfg.headDim(), kvHeads = cfg.kvHeads(), G = heads / kvHeads;
+        int heads = cfg.heads(), hd = cfg.headDim(), kvHeads = cfg.kvHeads(), kvDim = cfg.kvDim(), G = heads / kvHeads;
         float scale = a.scale();
         boolean adjust = a.adjustsScores();
         int maxKeys = start + T;
         byte[] qg = w.qg, p8 = w.p8;
         float[] sqg = w.sqg, scores = w.scores, sp = w.sp, ks = w.ks, vs = w.vs;
-        int[] colSum = w.colSum;
-        for (int j = 0; j < maxKeys; j++) { // this kv head's scales, contiguous
-            ks[j] = kScale[j * kvHeads + kvh];
-            vs[j] = vScale[j * kvHeads + kvh];
+        int[] colSum = w.colSum, pv = w.pv;
+        for (int j0 = 0; j0 < maxKeys; j0 += KvMemory.BLOCK) { // this kv head's scales in logical order, a block at a time
+            int p = KvMemory.position(table, j0), n = Math.min(KvMemory.BLOCK, maxKeys - j0);
+            for (int i = 0; i < n; i++) {
+                ks[j0 + i] = kScale[(p + i) * kvHeads + kvh];
+                vs[j0 + i] = vScale[(p + i) * kvHeads + kvh];
+            }
         }
-        int vt = kvh * hd * capacity;
+        int vt = kvh * hd * P;
         for (int t0 = 0; t0 < T; t0 += chunk) {
             int t1 = Math.min(T, t0 + chunk), R = (t1 - t0) * G, N = start + t1; // rows r = (t - t0) * G + g
             for (int t = t0; t < t1; t++) { // this kv head's G query heads of token t, as G consecutive rows
@@ -151,10 +196,16 @@ final class Int8LayerCache implements LayerCache {
             }
             int first = t0, limit0 = start + t0 + 1; // row r sees keys j < limit0 + r / G
             // Q.K^T: scores[r, j] = s_q * s_k[j] * dot * scale, for the keys each row sees
-            Int8MatMul.dots(qg, 0, hd, R, keys, kvh * hd, cfg.kvDim(), hd, N, (acc, ld, rows, o, n) -> {
-                for (int r = 0; r < rows; r++)
-                    scaleScores(acc, r * ld, Math.min(n, limit0 + r / G - o), sqg[r], ks, o, scale, scores, r * N + o);
-            });
+            for (int j0 = 0; j0 < N; ) {
+                int j1 = KvMemory.runEnd(table, j0, N), from = j0;
+                Int8MatMul.dots(qg, 0, hd, R, keys, KvMemory.position(table, j0) * kvDim + kvh * hd, kvDim, hd, j1 - j0,
+                        (acc, ld, rows, o, n) -> {
+                            for (int r = 0; r < rows; r++)
+                                scaleScores(acc, r * ld, Math.min(n, limit0 + r / G - from - o), sqg[r], ks, from + o, scale, scores,
+                                        r * N + from + o);
+                        });
+                j0 = j1;
+            }
             Parallel.forRange(R, 8L * R * N, (r0, r1) -> {
                 for (int r = r0; r < r1; r++) {
                     int n = limit0 + r / G, lo = a.firstKey(n - 1), head = kvh * G + r % G;
@@ -165,14 +216,22 @@ final class Int8LayerCache implements LayerCache {
                     sp[r] = shiftedUnsigned(scores, r * N, vs, n, N, p8, r * N);
                 }
             });
-            for (int d = 0; d < hd; d++) colSum[d] = sum(valuesT, vt + d * capacity, N);
-            // P.V on p8 - 128: out = s_p * (dot + 128 * sum_j v8[j])
-            Int8MatMul.dots(p8, 0, N, R, valuesT, vt, capacity, N, hd, (acc, ld, rows, o, n) -> {
-                for (int r = 0; r < rows; r++) {
-                    int dst = ((first + r / G) * heads + kvh * G + r % G) * hd + o;
-                    for (int d = 0; d < n; d++) out[dst + d] = sp[r] * (acc[r * ld + d] + 128 * colSum[o + d]);
-                }
-            });
+            // P.V on p8 - 128: out = s_p * (dot + 128 * sum_j v8[j]), the int32 dots and column sums summed over runs
+            java.util.Arrays.fill(colSum, 0, hd, 0);
+            java.util.Arrays.fill(pv, 0, R * hd, 0);
+            for (int j0 = 0; j0 < N; ) {
+                int j1 = KvMemory.runEnd(table, j0, N), v0 = vt + KvMemory.position(table, j0);
+                for (int d = 0; d < hd; d++) colSum[d] += sum(valuesT, v0 + d * P, j1 - j0);
+                Int8MatMul.dots(p8, j0, N, R, valuesT, v0, P, j1 - j0, hd, (acc, ld, rows, o, n) -> {
+                    for (int r = 0; r < rows; r++)
+                        for (int d = 0; d < n; d++) pv[r * hd + o + d] += acc[r * ld + d];
+                });
+                j0 = j1;
+            }
+            for (int r = 0; r < R; r++) {
+                int dst = ((first + r / G) * heads + kvh * G + r % G) * hd;
+                for (int d = 0; d < hd; d++) out[dst + d] = sp[r] * (pv[r * hd + d] + 128 * colSum[d]);
+            }
         }
     }
 

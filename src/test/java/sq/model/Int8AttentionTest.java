@@ -35,9 +35,14 @@ class Int8AttentionTest {
     @org.junit.jupiter.params.ParameterizedTest(name = "hd={0}, T={1}, start={2}")
     @org.junit.jupiter.params.provider.MethodSource("shapes")
     void matchesAScalarReferenceOfTheSameInt8Math(ModelConfig c, int T, int start) {
+        // in a memory of its own (blocks in order) and through a scrambled block table of a larger pool
+        int cap = start + T + 3, blocks = KvMemory.blocksFor(cap);
+        check(c, T, start, LayerCache.create(c, cap, true));
+        check(c, T, start, LayerCache.Memory.allocate(c, 2 * blocks + 1, true).through(PagedKvTest.scrambled(blocks, 2 * blocks + 1)));
+    }
+
+    private static void check(ModelConfig c, int T, int start, LayerCache cache) {
         Random r = new Random(3);
-        int cap = start + T + 3;
-        Int8LayerCache cache = new Int8LayerCache(c, cap);
         float[] k0 = random(r, start * c.kvDim()), v0 = random(r, start * c.kvDim());
         cache.store(k0, v0, start, 0);
         float[] k = random(r, T * c.kvDim()), v = random(r, T * c.kvDim()), q = random(r, T * c.qDim());

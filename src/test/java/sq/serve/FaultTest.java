@@ -165,6 +165,7 @@ class FaultTest {
             String seen = "";
             while (!seen.contains("data: ")) seen += (char) in.read();
             before = s.engine.steps();
+            assertThat(s.engine.pool().used()).as("blocks held while streaming").isPositive();
         }
         assertThat(s.poolEmpty()).isTrue();
         assertThat(s.engine.steps() - before).as("cancelled, not run to its 450 tokens").isLessThan(250);

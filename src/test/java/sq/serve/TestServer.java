@@ -55,9 +55,11 @@ final class TestServer implements AutoCloseable {
         return server.url() + "/v1";
     }
 
-    /** Waits for the engine to run dry, then says whether every KV block is back in the pool. */
+    /** Waits for the engine to run dry, then says whether every physical KV block is back on the pool's free list. */
     boolean poolEmpty() throws InterruptedException {
-        return engine.awaitIdle(Duration.ofSeconds(30)) && engine.pool().used() == 0;
+        if (!engine.awaitIdle(Duration.ofSeconds(30))) return false;
+        for (int b = 0; b < engine.pool().total(); b++) if (!engine.pool().isFree(b)) return false;
+        return engine.pool().used() == 0;
     }
 
     /** Greedy text of /v1/completions for a text prompt (BOS + the prompt), computed without the server. */

@@ -51,7 +51,8 @@ public final class SqModel implements AutoCloseable {
         ModelConfig cfg = fp32.config();
         Transformer tf = new Transformer(Int8Models.streamNaive(LayerSource.of(fp32), Scheme.parse("w8a8"), HeadPrecision.INT8), true);
         int context = maxContext == null ? cfg.maxPositions() : maxContext;
-        EngineConfig ec = new EngineConfig(maxBatch, Math.max(512, maxBatch), maxBatch * BlockPool.blocksFor(context), 256, context);
+        // the KV pool is allocated up front: room for maxBatch full contexts, capped at half the free heap (as ./sq serve)
+        EngineConfig ec = new EngineConfig(maxBatch, Math.max(512, maxBatch), BlockPool.defaultBlocks(cfg, true, maxBatch, context), 256, context);
         Engine engine = new Engine(tf, ec).start();
         Integer bos = cfg.bosId() != null && !cfg.bosId().equals(cfg.eosId()) ? cfg.bosId() : null;
         ChatTemplate template = ServedModel.chatTemplateBeside(tokFile);
