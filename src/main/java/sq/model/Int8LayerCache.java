@@ -1,6 +1,5 @@
 package sq.model;
 
-import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.VectorOperators;
@@ -113,7 +112,7 @@ final class Int8LayerCache implements LayerCache {
             }
             if (scores.length < maxRows * maxKeys) {
                 scores = new float[maxRows * maxKeys];
-                p8 = new byte[maxRows * maxKeys];
+                p8 = new byte[(maxRows + 1) * maxKeys]; // and a row of ones: see attendHead
             }
             if (ks.length < maxKeys) {
                 ks = new float[maxKeys];
@@ -216,15 +215,20 @@ final class Int8LayerCache implements LayerCache {
                     sp[r] = shiftedUnsigned(scores, r * N, vs, n, N, p8, r * N);
                 }
             });
-            // P.V on p8 - 128: out = s_p * (dot + 128 * sum_j v8[j]), the int32 dots and column sums summed over runs
+            // P.V on p8 - 128: out = s_p * (dot + 128 * sum_j v8[j]), the int32 dots and column sums summed over runs.
+            // The column sums are the dots of an extra row of ones (row R): the same kernel call, no separate pass
+            // over V (a Vector API loop of its own ran un-intrinsified here once C2 stopped inlining into this method)
+            java.util.Arrays.fill(p8, R * N, R * N + N, (byte) 1);
             java.util.Arrays.fill(colSum, 0, hd, 0);
             java.util.Arrays.fill(pv, 0, R * hd, 0);
             for (int j0 = 0; j0 < N; ) {
                 int j1 = KvMemory.runEnd(table, j0, N), v0 = vt + KvMemory.position(table, j0);
-                for (int d = 0; d < hd; d++) colSum[d] += sum(valuesT, v0 + d * P, j1 - j0);
-                Int8MatMul.dots(p8, j0, N, R, valuesT, v0, P, j1 - j0, hd, (acc, ld, rows, o, n) -> {
-                    for (int r = 0; r < rows; r++)
-                        for (int d = 0; d < n; d++) pv[r * hd + o + d] += acc[r * ld + d];
+                Int8MatMul.dots(p8, j0, N, R + 1, valuesT, v0, P, j1 - j0, hd, (acc, ld, rows, o, n) -> {
+                    for (int r = 0; r < rows; r++) {
+                        int[] dst = r < R ? pv : colSum;
+                        int at = r < R ? r * hd + o : o;
+                        for (int d = 0; d < n; d++) dst[at + d] += acc[r * ld + d];
+                    }
                 });
                 j0 = j1;
             }
@@ -251,9 +255,6 @@ final class Int8LayerCache implements LayerCache {
 
     /** Bytes with as many lanes as S, so the float -&gt; byte conversion is lane for lane. */
     private static final VectorSpecies<Byte> SB = VectorSpecies.of(byte.class, VectorShape.forBitSize(L * 8));
-    /** 16 bytes widen to 16 int lanes of a 512-bit vector. */
-    private static final VectorSpecies<Byte> B16 = ByteVector.SPECIES_128;
-    private static final VectorSpecies<Integer> SI = IntVector.SPECIES_512;
     /** 1.5 * 2^23: adding and subtracting it rounds a float below 2^22 to an integer, half to even (= Math.rint). */
     private static final float ROUNDER = 12582912f;
 
@@ -279,16 +280,5 @@ final class Int8LayerCache implements LayerCache {
         for (; i < n; i++) dst[at + i] = (byte) ((int) Math.rint(s[off + i] / sp) - 128);
         java.util.Arrays.fill(dst, at + n, at + N, (byte) -128);
         return sp;
-    }
-
-    /** Sum of n int8 values at a[off..] (16 at a time widened to ints). */
-    private static int sum(byte[] a, int off, int n) {
-        IntVector acc = IntVector.zero(SI);
-        int i = 0;
-        for (int bound = B16.loopBound(n); i < bound; i += B16.length())
-            acc = acc.add(ByteVector.fromArray(B16, a, off + i).convertShape(VectorOperators.B2I, SI, 0));
-        int s = acc.reduceLanes(VectorOperators.ADD);
-        for (; i < n; i++) s += a[off + i];
-        return s;
     }
 }
