@@ -110,10 +110,8 @@ final class Int8LayerCache implements LayerCache {
                 sqg = new float[maxRows];
                 sp = new float[maxRows];
             }
-            if (scores.length < maxRows * maxKeys) {
-                scores = new float[maxRows * maxKeys];
-                p8 = new byte[(maxRows + 1) * maxKeys]; // and a row of ones: see attendHead
-            }
+            if (scores.length < maxRows * maxKeys) scores = new float[maxRows * maxKeys];
+            if (p8.length < (maxRows + 1) * maxKeys) p8 = new byte[(maxRows + 1) * maxKeys]; // + a row of ones: attendHead
             if (ks.length < maxKeys) {
                 ks = new float[maxKeys];
                 vs = new float[maxKeys];

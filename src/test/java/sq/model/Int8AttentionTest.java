@@ -41,6 +41,27 @@ class Int8AttentionTest {
         check(c, T, start, LayerCache.Memory.allocate(c, 2 * blocks + 1, true).through(PagedKvTest.scrambled(blocks, 2 * blocks + 1)));
     }
 
+    /**
+     * The working arrays are per thread and grow to the largest call seen: a short prefill, then a decode at a longer
+     * context, on one fresh thread (the decode needs more of P's buffer, which holds an extra row, than of the scores').
+     */
+    @Test
+    void oneThreadsBuffersServeAShortPrefillThenALongDecode() throws Exception {
+        ModelConfig mha = new ModelConfig(new Llama(), 128, 1, 2, 2, 64, 512, 100, 64, 1e-5f, 10000.0, false, 1, 2);
+        Throwable[] failure = new Throwable[1];
+        Thread t = new Thread(() -> {
+            try {
+                check(mha, 12, 0, LayerCache.create(mha, 12, true));
+                check(mha, 1, 100, LayerCache.create(mha, 101, true));
+            } catch (Throwable e) {
+                failure[0] = e;
+            }
+        });
+        t.start();
+        t.join();
+        assertThat(failure[0]).isNull();
+    }
+
     private static void check(ModelConfig c, int T, int start, LayerCache cache) {
         Random r = new Random(3);
         float[] k0 = random(r, start * c.kvDim()), v0 = random(r, start * c.kvDim());
